@@ -1,0 +1,84 @@
+"""The FastAPI application factory. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from zhili import __version__
+from zhili.core.audit import new_request_id, request_id_var
+from zhili.core.config import Settings
+from zhili.core.db import make_engine, make_session_factory
+from zhili.core.errors import install_error_handlers
+from zhili.org.geo import GridIndexCache
+from zhili.org.routes import router as org_router
+from zhili.org.users.routes import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="zhili 治理",
+        version=__version__,
+        description="市域社会治理平台 API — municipal social governance platform",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.grid_cache = GridIndexCache(
+        cells_per_grid=settings.grid_index_cells_per_grid, max_cells=settings.grid_index_max_cells
+    )
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("X-Request-ID") or new_request_id()
+        token = request_id_var.set(rid[:64])
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid[:64]
+        return response
+
+    install_error_handlers(app)
+
+    @app.exception_handler(IntegrityError)
+    def _integrity(request: Request, exc: Exception) -> JSONResponse:
+        # Two requests racing for the same unique value: the loser gets a clear 409.
+        return JSONResponse(
+            {
+                "code": "conflict",
+                "message": "conflicting concurrent change",
+                "message_zh": "数据冲突（可能已被他人修改），请刷新后重试",
+            },
+            status_code=409,
+        )
+
+    app.include_router(users_router, prefix=API_PREFIX)
+    app.include_router(org_router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        # The role workbenches arrive with the web package; until then the home page points
+        # people at the API and the demo accounts.
+        return (
+            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            "<title>zhili 治理</title></head><body><h1>zhili 治理 — 市域社会治理平台</h1>"
+            "<p>接口文档：<a href='/docs'>/docs</a></p></body></html>"
+        )
+
+    return app

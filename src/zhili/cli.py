@@ -1,0 +1,221 @@
+"""The ``zhili`` command: set up, fill with a demo city, serve, manage accounts and tokens."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy import func, select
+
+from zhili.app import create_app
+from zhili.core import migrate
+from zhili.core.audit import new_request_id, request_id_var
+from zhili.core.config import Settings
+from zhili.core.db import make_engine, make_session_factory, transaction
+from zhili.core.errors import ZhiliError
+from zhili.core.security import Role
+from zhili.demo.city import DEMO_PASSWORD, SIZES, build_city
+from zhili.org import service as org_service
+from zhili.org.models import Department, Region, RegionLevel
+from zhili.org.users import service as users_service
+from zhili.org.users.models import User
+
+app = typer.Typer(help="zhili 治理 — 市域社会治理平台", no_args_is_help=True)
+users_app = typer.Typer(help="账号管理 accounts", no_args_is_help=True)
+token_app = typer.Typer(help="API 令牌 tokens", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(token_app, name="token")
+console = Console()
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+DbOption = Annotated[
+    str | None, typer.Option("--database-url", help="overrides ZHILI_DATABASE_URL")
+]
+
+
+def _fail(exc: ZhiliError) -> None:
+    console.print(f"[red]错误：{exc.message_zh}[/red] ({exc.message})")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def init(
+    database_url: DbOption = None,
+    admin_username: Annotated[str, typer.Option(help="first administrator")] = "admin",
+    admin_password: Annotated[str | None, typer.Option(help="prompted when omitted")] = None,
+    city_code: Annotated[
+        str | None, typer.Option(help="6-digit GB/T 2260 code of the city")
+    ] = None,
+    city_name: Annotated[str | None, typer.Option(help="e.g. 贵阳市")] = None,
+) -> None:
+    """Create or migrate the database and create the first administrator. 初始化数据库。"""
+    settings = _settings(database_url)
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    console.print("数据库已迁移到最新版本 (database migrated)")
+    factory = make_session_factory(engine)
+    request_id_var.set(new_request_id())
+    try:
+        with transaction(factory) as session:
+            city = None
+            if city_code and city_name:
+                city = org_service.create_region(
+                    session, actor=None, level=RegionLevel.city, code=city_code, name=city_name
+                )
+            if session.scalar(select(User.id).where(User.username == admin_username)) is None:
+                password = admin_password or getpass.getpass("管理员密码 admin password: ")
+                users_service.create_user(
+                    session,
+                    actor=None,
+                    username=admin_username,
+                    full_name="系统管理员",
+                    role=Role.admin,
+                    password=password,
+                    region_id=city.id if city else None,
+                )
+                console.print(f"已创建管理员 {admin_username}")
+    except ZhiliError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    size: Annotated[str, typer.Option(help="small | city | megacity")] = "small",
+    seed: Annotated[int, typer.Option(help="same seed, same city")] = 1,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    database_url: DbOption = None,
+) -> None:
+    """Build the synthetic demo city (once) and serve it. 生成演示城市。"""
+    if size not in SIZES:
+        console.print(f"[red]未知规模 {size}；可选：{', '.join(SIZES)}[/red]")
+        raise typer.Exit(code=2)
+    settings = _settings(database_url)
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    request_id_var.set(new_request_id())
+    with factory() as probe:
+        existing = probe.scalar(select(func.count()).select_from(Region)) or 0
+    if existing:
+        console.print(f"数据库中已有 {existing} 个区划，跳过生成 (demo city already present)")
+    else:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            with transaction(factory) as session:
+                stats = build_city(session, size=size, seed=seed, progress=report)
+        console.print(f"演示城市已生成：{stats}")
+    console.print(f"演示账号密码均为 [bold]{DEMO_PASSWORD}[/bold]（如 admin、dispatcher_city_1）")
+    if serve_after:
+        _serve(settings, host, port)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    console.print(f"zhili 正在运行：http://{host}:{port}  (API 文档 /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    database_url: DbOption = None,
+) -> None:
+    """Serve the web app and API. 启动服务。"""
+    settings = _settings(database_url)
+    migrate.upgrade(make_engine(settings))
+    _serve(settings, host, port)
+
+
+def _lookup_id(
+    session: object, model: type[Region] | type[Department], code: str | None
+) -> int | None:
+    if code is None:
+        return None
+    assert hasattr(session, "scalar")
+    found = session.scalar(select(model.id).where(model.code == code))
+    if found is None:
+        console.print(f"[red]未找到代码 {code}[/red]")
+        raise typer.Exit(code=1)
+    return int(found)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    full_name: Annotated[str, typer.Option()],
+    role: Annotated[Role, typer.Option()],
+    region_code: Annotated[str | None, typer.Option(help="scope: region code")] = None,
+    department_code: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[str | None, typer.Option(help="prompted when omitted")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Create an account. 创建账号。"""
+    factory = make_session_factory(make_engine(_settings(database_url)))
+    request_id_var.set(new_request_id())
+    try:
+        with transaction(factory) as session:
+            user = users_service.create_user(
+                session,
+                actor=None,
+                username=username,
+                full_name=full_name,
+                role=role,
+                password=password or getpass.getpass("密码 password: "),
+                region_id=_lookup_id(session, Region, region_code),
+                department_id=_lookup_id(session, Department, department_code),
+                phone=phone,
+            )
+            console.print(f"已创建账号 {user.username} (id {user.id})")
+    except ZhiliError as exc:
+        _fail(exc)
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()] = "cli",
+    ttl_hours: Annotated[int | None, typer.Option(help="default: no expiry")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Print a new bearer token for a user. 生成 API 令牌。"""
+    factory = make_session_factory(make_engine(_settings(database_url)))
+    request_id_var.set(new_request_id())
+    with transaction(factory) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            console.print(f"[red]未找到用户 {username}[/red]")
+            raise typer.Exit(code=1)
+        ttl = timedelta(hours=ttl_hours) if ttl_hours else None
+        token, _ = users_service.issue_token(session, actor=None, user=user, name=name, ttl=ttl)
+    print(token)

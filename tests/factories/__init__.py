@@ -1,0 +1,1 @@
+"""Factories that build realistic test data through the real services."""
