@@ -9,6 +9,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from zhili import __version__
+from zhili.cases.categories.routes import router as categories_router
+from zhili.cases.handling.routes import router as handling_router
+from zhili.cases.routes import router as cases_router
+from zhili.cases.storage import LocalStorage
+from zhili.cases.supervision.routes import router as supervision_router
+from zhili.cases.whistles.routes import router as whistles_router
 from zhili.core.audit import new_request_id, request_id_var
 from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory
@@ -33,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.storage = LocalStorage(settings.media_root)
     app.state.grid_cache = GridIndexCache(
         cells_per_grid=settings.grid_index_cells_per_grid, max_cells=settings.grid_index_max_cells
     )
@@ -66,6 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(org_router, prefix=API_PREFIX)
+    for router in (
+        categories_router,
+        cases_router,
+        handling_router,
+        whistles_router,
+        supervision_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

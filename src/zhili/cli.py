@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import threading
+import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -20,6 +22,8 @@ from rich.progress import (
 from sqlalchemy import func, select
 
 from zhili.app import create_app
+from zhili.cases.categories import service as categories_service
+from zhili.cases.supervision import service as supervision_service
 from zhili.core import migrate
 from zhili.core.audit import new_request_id, request_id_var
 from zhili.core.config import Settings
@@ -78,6 +82,8 @@ def init(
                 city = org_service.create_region(
                     session, actor=None, level=RegionLevel.city, code=city_code, name=city_name
                 )
+            changed = categories_service.load_catalogue(session, actor=None)
+            console.print(f"案件分类目录已加载（{changed} 项变更）")
             if session.scalar(select(User.id).where(User.username == admin_username)) is None:
                 password = admin_password or getpass.getpass("管理员密码 admin password: ")
                 users_service.create_user(
@@ -133,6 +139,7 @@ def demo(
 
             with transaction(factory) as session:
                 stats = build_city(session, size=size, seed=seed, progress=report)
+                categories_service.load_catalogue(session, actor=None)
         console.print(f"演示城市已生成：{stats}")
     console.print(f"演示账号密码均为 [bold]{DEMO_PASSWORD}[/bold]（如 admin、dispatcher_city_1）")
     if serve_after:
@@ -141,7 +148,41 @@ def demo(
 
 def _serve(settings: Settings, host: str, port: int) -> None:
     console.print(f"zhili 正在运行：http://{host}:{port}  (API 文档 /docs)")
+    if settings.tick_interval_seconds:
+        _start_ticker(settings)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _run_tick(settings: Settings) -> supervision_service.TickResult:
+    factory = make_session_factory(make_engine(settings))
+    request_id_var.set(new_request_id())
+    with transaction(factory) as session:
+        return supervision_service.tick(session)
+
+
+def _start_ticker(settings: Settings) -> None:
+    """The supervision timers, every tick_interval_seconds, beside the web server."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(settings.tick_interval_seconds)
+            try:
+                _run_tick(settings)
+            except Exception as exc:  # a failed tick must not stop the next one
+                console.print(f"[red]督办计时失败：{exc}[/red]")
+
+    threading.Thread(target=loop, name="zhili-tick", daemon=True).start()
+
+
+@app.command()
+def tick(database_url: DbOption = None) -> None:
+    """Run the supervision timers once (overdue steps, late report-ins). 督办计时。"""
+    started = time.perf_counter()
+    result = _run_tick(_settings(database_url))
+    console.print(
+        f"超时升级 {result.overdue_cases} 件，报到超时 {result.late_report_ins} 个部门"
+        f"（{time.perf_counter() - started:.2f} 秒）"
+    )
 
 
 @app.command()

@@ -34,6 +34,25 @@ class Settings(BaseSettings):
     grid_index_max_cells: int = Field(default=16_000_000, ge=10_000)
     sql_echo: bool = False
 
+    # -- cases ---------------------------------------------------------------------------
+    media_root: str = "./var/media"
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Beyond this share of the step's time the case shows a yellow warning (黄灯).
+    warn_share: float = Field(default=0.8, gt=0, lt=1)
+    # Registration and dispatch within this many working hours of intake (按时派遣).
+    dispatch_within_hours: int = Field(default=2, ge=1)
+    # On-site verification within this many working days of the handling result (按时核实).
+    verify_within_days: int = Field(default=1, ge=1)
+    # How often an unsatisfied resident may have a case reopened (重办).
+    reopen_limit: int = Field(default=2, ge=0)
+    # Report-in time limits of the three whistle types, in natural minutes (Kaifu practice:
+    # an emergency whistle must be answered within 30 minutes).
+    whistle_daily_minutes: int = Field(default=24 * 60, ge=1)
+    whistle_tackling_minutes: int = Field(default=120, ge=1)
+    whistle_emergency_minutes: int = Field(default=30, ge=1)
+    # Seconds between runs of the supervision timers inside `zhili serve` (0: off).
+    tick_interval_seconds: int = Field(default=60, ge=0)
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         # A leaked default secret would let anyone forge sessions on a government network.

@@ -55,19 +55,64 @@ class Permission(StrEnum):
     token_write = "token.write"  # noqa: S105 - a permission name, not a secret
     audit_read = "audit.read"
     personal_data_read = "personal_data.read"  # unmasked phone numbers and ID numbers
+    case_read = "case.read"
+    case_intake = "case.intake"  # 受理
+    case_answer = "case.answer"  # 直接办结
+    case_register = "case.register"  # 立案 / 不予立案 / 合并 / 派遣 / 延期审批 / 重办
+    case_handle = "case.handle"  # 签收 / 退单 / 申请延期 / 上报 / 处置反馈
+    case_verify = "case.verify"  # 核查
+    case_visit = "case.visit"  # 回访
+    case_supervise = "case.supervise"  # 督办
+    case_whistle = "case.whistle"  # 吹哨
+    case_report_in = "case.report_in"  # 报到
+    category_write = "category.write"
 
 
-_STAFF_READ = {Permission.region_read, Permission.department_read}
+_STAFF_READ = {Permission.region_read, Permission.department_read, Permission.case_read}
+_DISPATCH = {
+    Permission.case_intake,
+    Permission.case_answer,
+    Permission.case_register,
+    Permission.case_visit,
+    Permission.case_supervise,
+    Permission.case_whistle,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.citizen: frozenset({Permission.region_read}),
-    Role.gridder: frozenset(_STAFF_READ),
-    Role.operator: frozenset(_STAFF_READ),
-    Role.dispatcher: frozenset(_STAFF_READ | {Permission.user_read, Permission.personal_data_read}),
-    Role.community: frozenset(_STAFF_READ | {Permission.user_read}),
-    Role.street: frozenset(_STAFF_READ | {Permission.user_read}),
-    Role.department: frozenset(_STAFF_READ),
-    Role.leader: frozenset(_STAFF_READ | {Permission.user_read}),
+    Role.citizen: frozenset({Permission.region_read, Permission.case_intake, Permission.case_read}),
+    Role.gridder: frozenset(
+        _STAFF_READ | {Permission.case_intake, Permission.case_handle, Permission.case_verify}
+    ),
+    Role.operator: frozenset(
+        _STAFF_READ | {Permission.case_intake, Permission.case_answer, Permission.case_visit}
+    ),
+    Role.dispatcher: frozenset(
+        _STAFF_READ | _DISPATCH | {Permission.user_read, Permission.personal_data_read}
+    ),
+    Role.community: frozenset(
+        _STAFF_READ
+        | {
+            Permission.user_read,
+            Permission.case_intake,
+            Permission.case_handle,
+            Permission.case_verify,
+        }
+    ),
+    Role.street: frozenset(
+        _STAFF_READ
+        | {
+            Permission.user_read,
+            Permission.case_intake,
+            Permission.case_handle,
+            Permission.case_verify,
+            Permission.case_whistle,
+            Permission.case_supervise,
+        }
+    ),
+    Role.department: frozenset(
+        _STAFF_READ | {Permission.case_intake, Permission.case_handle, Permission.case_report_in}
+    ),
+    Role.leader: frozenset(_STAFF_READ | {Permission.user_read, Permission.case_supervise}),
     Role.evaluator: frozenset(_STAFF_READ),
     Role.admin: frozenset(Permission),
 }

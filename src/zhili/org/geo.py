@@ -39,6 +39,7 @@ class GridShape:
     region_id: int
     code: str
     geometry: dict[str, Any]  # GeoJSON Polygon or MultiPolygon
+    path: str = ""  # materialised path: lets callers know the ancestors without a query
 
 
 def geometry_from_geojson(geojson: dict[str, Any]) -> shapely.Geometry:
@@ -58,6 +59,7 @@ class GridIndex:
         ordered = sorted(shapes, key=lambda s: s.code)
         self.region_ids: IntArray = np.array([s.region_id for s in ordered], dtype=np.int64)
         self.codes = [s.code for s in ordered]
+        self.paths = {s.region_id: s.path for s in ordered}
         self.polygons = np.array([geometry_from_geojson(s.geometry) for s in ordered], dtype=object)
         self.tree = shapely.STRtree(self.polygons)
         self._build_raster(cells_per_grid, max_cells)

@@ -351,11 +351,11 @@ def grid_fingerprint(session: Session) -> tuple[int, int, int]:
 
 def load_grid_shapes(session: Session) -> list[GridShape]:
     rows = session.execute(
-        select(Region.id, Region.code, Region.geometry).where(
+        select(Region.id, Region.code, Region.geometry, Region.path).where(
             Region.level == RegionLevel.grid.value, Region.geometry.is_not(None)
         )
     ).all()
-    return [GridShape(region_id=r.id, code=r.code, geometry=r.geometry) for r in rows]
+    return [GridShape(region_id=r.id, code=r.code, geometry=r.geometry, path=r.path) for r in rows]
 
 
 def grid_index(session: Session, *, cache: GridIndexCache) -> GridIndex:

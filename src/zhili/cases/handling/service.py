@@ -1,0 +1,434 @@
+"""Handling, verification, closing and return visits (处置 → 核查 → 结案 → 回访).
+
+Services never commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhili.cases import sla
+from zhili.cases.categories.models import Category
+from zhili.cases.history import expect_version, notify, step
+from zhili.cases.models import Case, CaseCaller, CaseEvent
+from zhili.cases.scope import require, require_handler
+from zhili.cases.service import get_case
+from zhili.cases.whistles.models import Whistle, WhistleState
+from zhili.cases.workflow import Action
+from zhili.core.calendar import DeadlineRule
+from zhili.core.clock import utcnow
+from zhili.core.config import Settings
+from zhili.core.errors import Conflict, Forbidden, ValidationFailed
+from zhili.core.security import Permission, Role
+from zhili.org.models import Region, RegionLevel
+from zhili.org.users.models import User
+
+_NO_CLOCK: dict[str, object] = {
+    "step_started_at": None,
+    "warn_at": None,
+    "deadline_at": None,
+    "overdue": False,
+}
+
+
+def accept(
+    session: Session,
+    *,
+    actor: User,
+    case_id: int,
+    version: int | None = None,
+    note: str | None = None,
+) -> Case:
+    """签收: the unit takes the case on; this is its response (响应)."""
+    case = get_case(session, case_id)
+    require_handler(session, actor=actor, case=case)
+    expect_version(case, version)
+    now = utcnow()
+    on_time = case.respond_by is None or now <= case.respond_by
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.accept,
+        note=note,
+        data={"on_time": on_time},
+        changes={"responded_at": now},
+    )
+    return case
+
+
+def return_case(
+    session: Session,
+    *,
+    actor: User,
+    settings: Settings,
+    case_id: int,
+    reason: str,
+    version: int | None = None,
+) -> Case:
+    """退单: a wrongly routed case goes back to the centre for re-dispatch."""
+    case = get_case(session, case_id)
+    require_handler(session, actor=actor, case=case)
+    expect_version(case, version)
+    if _open_whistle(session, case) is not None:
+        raise Conflict(
+            "a whistle is open on this case",
+            "该案件有未完成的吹哨事项，不能退单",
+            current_state=case.state,
+        )
+    now = utcnow()
+    clock = sla.start_clock(
+        now,
+        DeadlineRule(amount=settings.dispatch_within_hours, unit="hours", working=True),
+        warn_share=settings.warn_share,
+    )
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.return_,
+        note=reason,
+        data={
+            "from_department_id": case.handler_department_id,
+            "from_region_id": case.handler_region_id,
+        },
+        changes={
+            "handler_department_id": None,
+            "handler_region_id": None,
+            "return_count": case.return_count + 1,
+            "step_started_at": now,
+            "warn_at": clock.warn_at,
+            "deadline_at": clock.deadline_at,
+            "deadline_working": True,
+            "overdue": False,
+            "extension_requested": False,
+        },
+    )
+    return case
+
+
+def escalate(
+    session: Session, *, actor: User, case_id: int, reason: str, version: int | None = None
+) -> Case:
+    """上报: 小事不出社区 — what the grid or community cannot fix goes up to the street."""
+    case = get_case(session, case_id)
+    require_handler(session, actor=actor, case=case)
+    expect_version(case, version)
+    if case.handler_region_id is None:
+        raise Forbidden("only grids and communities escalate", "只有网格和社区可以上报街道")
+    unit = session.get(Region, case.handler_region_id)
+    assert unit is not None
+    if unit.level == RegionLevel.street or unit.parent_id is None:
+        raise Conflict(
+            "the street blows a whistle instead", "街道无法解决时请吹哨", current_state=case.state
+        )
+    parent = session.get(Region, unit.parent_id)
+    assert parent is not None
+    # a grid escalates to its community, a community to its street
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.escalate,
+        note=reason,
+        data={"from_region_id": unit.id, "to_region_id": parent.id, "to": parent.name},
+        changes={"handler_region_id": parent.id, "responded_at": None},
+    )
+    notify(
+        session,
+        case,
+        kind="escalated",
+        region_id=parent.id,
+        message=f"{unit.name}上报案件 {case.number}：{reason}",
+    )
+    return case
+
+
+def request_extension(
+    session: Session,
+    *,
+    actor: User,
+    case_id: int,
+    days: int,
+    reason: str,
+    version: int | None = None,
+) -> Case:
+    """延期申请: the unit asks the centre for more working days."""
+    case = get_case(session, case_id)
+    require_handler(session, actor=actor, case=case)
+    expect_version(case, version)
+    if case.extension_requested:
+        raise Conflict(
+            "an extension request is pending", "已有待审批的延期申请", current_state=case.state
+        )
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.request_extension,
+        note=reason,
+        data={"days": days},
+        changes={"extension_requested": True},
+    )
+    return case
+
+
+def decide_extension(
+    session: Session,
+    *,
+    actor: User,
+    settings: Settings,
+    case_id: int,
+    approve: bool,
+    version: int | None = None,
+    note: str | None = None,
+) -> Case:
+    """The centre approves (the deadline moves) or refuses a pending extension."""
+    case = get_case(session, case_id)
+    require(session, actor=actor, case=case, permission=Permission.case_register)
+    expect_version(case, version)
+    if not case.extension_requested:
+        raise Conflict(
+            "no extension request is pending", "没有待审批的延期申请", current_state=case.state
+        )
+    if not approve:
+        step(
+            session,
+            case,
+            actor=actor,
+            action=Action.refuse_extension,
+            note=note,
+            changes={"extension_requested": False},
+        )
+        return case
+    requested = _last_requested_days(case, session)
+    assert case.deadline_at is not None and case.step_started_at is not None
+    cal = sla.calendar()
+    deadline = cal.add_working_days(case.deadline_at, requested)
+    total = cal.elapsed(case.step_started_at, deadline, working=True)
+    warn = cal.add_working_time(case.step_started_at, total * settings.warn_share)
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.approve_extension,
+        note=note,
+        data={"days": requested, "deadline_at": deadline},
+        changes={
+            "extension_requested": False,
+            "extension_count": case.extension_count + 1,
+            "deadline_at": deadline,
+            "warn_at": warn,
+            "overdue": False,
+        },
+    )
+    return case
+
+
+def _last_requested_days(case: Case, session: Session) -> int:
+    event = session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action == Action.request_extension.value)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    )
+    assert event is not None and event.data is not None
+    return int(event.data["days"])
+
+
+def _open_whistle(session: Session, case: Case) -> Whistle | None:
+    return session.scalar(
+        select(Whistle).where(Whistle.case_id == case.id, Whistle.state == WhistleState.open.value)
+    )
+
+
+def submit_result(
+    session: Session,
+    *,
+    actor: User,
+    settings: Settings,
+    case_id: int,
+    result: str,
+    version: int | None = None,
+) -> Case:
+    """处置反馈: the unit reports what it did; the case waits for on-site verification."""
+    case = get_case(session, case_id)
+    require_handler(session, actor=actor, case=case)
+    expect_version(case, version)
+    if _open_whistle(session, case) is not None:
+        raise Conflict(
+            "the whistle's departments have not all finished",
+            "吹哨事项尚未全部办结，不能反馈结果",
+            current_state=case.state,
+        )
+    now = utcnow()
+    on_time = case.deadline_at is None or now <= case.deadline_at
+    clock = sla.start_clock(
+        now,
+        DeadlineRule(amount=settings.verify_within_days, unit="days", working=True),
+        warn_share=settings.warn_share,
+    )
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.submit_result,
+        note=result,
+        data={"on_time": on_time},
+        changes={
+            "step_started_at": now,
+            "warn_at": clock.warn_at,
+            "deadline_at": clock.deadline_at,
+            "deadline_working": True,
+            "overdue": False,
+        },
+    )
+    return case
+
+
+def verify(
+    session: Session,
+    *,
+    actor: User,
+    settings: Settings,
+    case_id: int,
+    passed: bool,
+    version: int | None = None,
+    note: str | None = None,
+) -> Case:
+    """核查: the gridder or community checks on site; a failure sends it back (返工)."""
+    case = get_case(session, case_id)
+    require(session, actor=actor, case=case, permission=Permission.case_verify)
+    expect_version(case, version)
+    if actor.role not in (Role.gridder, Role.community, Role.street, Role.admin):
+        raise Forbidden("verification is done on site", "核查须由网格员或社区现场进行")
+    now = utcnow()
+    if passed:
+        step(
+            session,
+            case,
+            actor=actor,
+            action=Action.verify_pass,
+            note=note,
+            changes={"closed_at": now, "close_reason": "verified", **_NO_CLOCK},
+        )
+        _tell_callers(session, case, f"您反映的问题（{case.number}）已办结，稍后将回访，感谢支持。")
+        return case
+    # rework (返工): the unit gets the category's handling time again, from now
+    category = session.get(Category, case.category_id) if case.category_id else None
+    clock = sla.start_clock(
+        now, sla.handling_rule(category, case.urgency), warn_share=settings.warn_share
+    )
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.verify_fail,
+        note=note,
+        changes={
+            "rework_count": case.rework_count + 1,
+            "step_started_at": now,
+            "warn_at": clock.warn_at,
+            "deadline_at": clock.deadline_at,
+            "deadline_working": clock.working,
+            "overdue": False,
+        },
+    )
+    notify(
+        session,
+        case,
+        kind="rework",
+        department_id=case.handler_department_id,
+        region_id=case.handler_region_id,
+        message=f"案件 {case.number} 核查未通过，请返工：{note or ''}",
+    )
+    return case
+
+
+def _tell_callers(session: Session, case: Case, message: str) -> None:
+    for caller in session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)):
+        if caller.phone or caller.user_id:
+            notify(
+                session,
+                case,
+                kind="closed",
+                message=message,
+                phone=caller.phone,
+                user_id=caller.user_id,
+            )
+
+
+def visit(
+    session: Session,
+    *,
+    actor: User,
+    settings: Settings,
+    case_id: int,
+    resolved: bool,
+    satisfaction: str,
+    reopen: bool = False,
+    version: int | None = None,
+    note: str | None = None,
+) -> Case:
+    """回访: the resident judges the result; unresolved or unsatisfied may reopen (重办)."""
+    case = get_case(session, case_id)
+    require(session, actor=actor, case=case, permission=Permission.case_visit)
+    expect_version(case, version)
+    if (
+        case.visited_at is not None
+        and case.closed_at is not None
+        and case.visited_at >= case.closed_at
+    ):
+        raise Conflict(
+            "this closing has been visited already", "本次结案已回访", current_state=case.state
+        )
+    unhappy = not resolved or satisfaction == "unsatisfied"
+    if reopen and not unhappy:
+        raise ValidationFailed(
+            "reopen",
+            "only an unresolved or unsatisfied case reopens",
+            "只有未解决或不满意的案件可以重办",
+        )
+    if reopen and case.reopen_count >= settings.reopen_limit:
+        raise Conflict(
+            f"reopened {case.reopen_count} times already (limit {settings.reopen_limit})",
+            f"已重办{case.reopen_count}次，达到上限",
+            current_state=case.state,
+        )
+    now = utcnow()
+    step(
+        session,
+        case,
+        actor=actor,
+        action=Action.visit,
+        note=note,
+        data={"resolved": resolved, "satisfaction": satisfaction},
+        changes={"resolved": resolved, "satisfaction": satisfaction, "visited_at": now},
+    )
+    if reopen:
+        clock = sla.start_clock(
+            now,
+            DeadlineRule(amount=settings.dispatch_within_hours, unit="hours", working=True),
+            warn_share=settings.warn_share,
+        )
+        step(
+            session,
+            case,
+            actor=actor,
+            action=Action.reopen,
+            note=note,
+            changes={
+                "reopen_count": case.reopen_count + 1,
+                "closed_at": None,
+                "close_reason": None,
+                "handler_department_id": None,
+                "handler_region_id": None,
+                "step_started_at": now,
+                "warn_at": clock.warn_at,
+                "deadline_at": clock.deadline_at,
+                "deadline_working": True,
+                "overdue": False,
+            },
+        )
+    return case
