@@ -32,7 +32,19 @@ def test_init_demo_users_and_tokens_on_a_fresh_sqlite_file(tmp_path: Path) -> No
     )
     assert r.exit_code == 0, r.output
     r = runner.invoke(
-        app, ["demo", "--size", "small", "--seed", "3", "--no-serve", "--database-url", url]
+        app,
+        [
+            "demo",
+            "--size",
+            "small",
+            "--seed",
+            "3",
+            "--cases",
+            "30",
+            "--no-serve",
+            "--database-url",
+            url,
+        ],
     )
     assert r.exit_code == 0, r.output
     assert "演示城市已生成" in r.output

@@ -7,8 +7,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from zhili import __version__
+from zhili.assessment.routes import router as assessment_router
+from zhili.basedata.routes import router as basedata_router
 from zhili.cases.categories.routes import router as categories_router
 from zhili.cases.handling.routes import router as handling_router
 from zhili.cases.routes import router as cases_router
@@ -19,6 +22,8 @@ from zhili.core.audit import new_request_id, request_id_var
 from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory
 from zhili.core.errors import install_error_handlers
+from zhili.indices.routes import router as indices_router
+from zhili.open311.routes import router as open311_router
 from zhili.org.geo import GridIndexCache
 from zhili.org.routes import router as org_router
 from zhili.org.users.routes import router as users_router
@@ -59,6 +64,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
 
+    @app.exception_handler(StaleDataError)
+    def _stale(request: Request, exc: Exception) -> JSONResponse:
+        # Two users acted on the same row at once; the other one's change won.
+        return JSONResponse(
+            {
+                "code": "conflict",
+                "message": "changed concurrently by someone else",
+                "message_zh": "该记录刚被他人修改，请刷新后重试",
+            },
+            status_code=409,
+        )
+
     @app.exception_handler(IntegrityError)
     def _integrity(request: Request, exc: Exception) -> JSONResponse:
         # Two requests racing for the same unique value: the loser gets a clear 409.
@@ -73,14 +90,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(org_router, prefix=API_PREFIX)
+    app.include_router(basedata_router, prefix=API_PREFIX)
     for router in (
         categories_router,
         cases_router,
         handling_router,
         whistles_router,
         supervision_router,
+        assessment_router,
+        indices_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(open311_router, prefix="/open311/v2")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -22,6 +22,9 @@ from rich.progress import (
 from sqlalchemy import func, select
 
 from zhili.app import create_app
+from zhili.assessment import service as assessment_service
+from zhili.basedata import commands as basedata_commands
+from zhili.basedata.vault import vault_for
 from zhili.cases.categories import service as categories_service
 from zhili.cases.supervision import service as supervision_service
 from zhili.core import migrate
@@ -30,7 +33,11 @@ from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory, transaction
 from zhili.core.errors import ZhiliError
 from zhili.core.security import Role
+from zhili.demo.basedata import build_basedata
+from zhili.demo.cases import DEFAULT_CASES, SimulationStats, simulate_cases
 from zhili.demo.city import DEMO_PASSWORD, SIZES, build_city
+from zhili.indices.commands import app as index_app
+from zhili.open311.cli import app as open311_app
 from zhili.org import service as org_service
 from zhili.org.models import Department, Region, RegionLevel
 from zhili.org.users import service as users_service
@@ -41,6 +48,10 @@ users_app = typer.Typer(help="账号管理 accounts", no_args_is_help=True)
 token_app = typer.Typer(help="API 令牌 tokens", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
+app.add_typer(open311_app, name="open311")
+app.add_typer(index_app, name="index")
+app.command("import")(basedata_commands.import_file)  # 一标三实 files
+app.command("export")(basedata_commands.export_file)
 console = Console()
 
 
@@ -108,10 +119,23 @@ def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     database_url: DbOption = None,
+    cases: Annotated[
+        int | None,
+        typer.Option(
+            "--cases",
+            help="a year of simulated cases for a new city (0: none; "
+            + ", ".join(f"{k} {v}" for k, v in DEFAULT_CASES.items())
+            + " by default)",
+        ),
+    ] = None,
 ) -> None:
-    """Build the synthetic demo city (once) and serve it. 生成演示城市。"""
+    """Build the synthetic demo city and a year of its cases (once), then serve it.
+    生成演示城市及一年的案件。"""
     if size not in SIZES:
         console.print(f"[red]未知规模 {size}；可选：{', '.join(SIZES)}[/red]")
+        raise typer.Exit(code=2)
+    if cases is not None and cases < 0:
+        console.print("[red]--cases 不能为负数[/red]")
         raise typer.Exit(code=2)
     settings = _settings(database_url)
     engine = make_engine(settings)
@@ -140,10 +164,38 @@ def demo(
             with transaction(factory) as session:
                 stats = build_city(session, size=size, seed=seed, progress=report)
                 categories_service.load_catalogue(session, actor=None)
+            with transaction(factory) as session:  # 一标三实 base data (zhili.demo.basedata)
+                base = build_basedata(
+                    session, seed=seed, size=size, vault=vault_for(settings), progress=report
+                )
+            wanted = DEFAULT_CASES[size] if cases is None else cases
+            simulated = (
+                simulate_cases(factory, cases=wanted, seed=seed, progress=report, settings=settings)
+                if wanted
+                else None
+            )
         console.print(f"演示城市已生成：{stats}")
+        console.print(f"一标三实数据已生成：{base}")
+        if simulated is not None:
+            _print_simulation(simulated)
     console.print(f"演示账号密码均为 [bold]{DEMO_PASSWORD}[/bold]（如 admin、dispatcher_city_1）")
     if serve_after:
         _serve(settings, host, port)
+
+
+def _print_simulation(stats: SimulationStats) -> None:
+    states = "，".join(f"{k} {v}" for k, v in sorted(stats.states.items()))
+    whistles = "，".join(f"{k} {v}" for k, v in sorted(stats.whistles.items()))
+    console.print(
+        f"已模拟 {stats.cases} 件案件（{stats.start:%Y-%m-%d} 至 {stats.end:%Y-%m-%d}），"
+        f"{stats.events} 条办理记录，用时 {stats.seconds:.1f} 秒"
+        f"（{stats.cases_per_second:.0f} 件/秒）"
+    )
+    console.print(f"  案件状态：{states}")
+    console.print(
+        f"  吹哨：{whistles or '无'}；超时升级 {stats.actions.get('overdue', 0)} 次，"
+        f"报到超时 {stats.late_report_ins} 个部门"
+    )
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -157,7 +209,10 @@ def _run_tick(settings: Settings) -> supervision_service.TickResult:
     factory = make_session_factory(make_engine(settings))
     request_id_var.set(new_request_id())
     with transaction(factory) as session:
-        return supervision_service.tick(session)
+        result = supervision_service.tick(session)
+        # the assessment rollup follows the event log on the same beat
+        assessment_service.refresh_rollup(session)
+        return result
 
 
 def _start_ticker(settings: Settings) -> None:

@@ -11,11 +11,12 @@ Coordinates are offsets from (106.0, 26.0) so they are plausible longitudes/lati
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from zhili.core.security import Role
+from zhili.core.security import Role, hash_password
 from zhili.org import service
 from zhili.org.models import Region, RegionLevel
 from zhili.org.users import service as users_service
@@ -115,17 +116,25 @@ def make_user(
     phone: str | None = "13812345678",
     department_id: int | None = None,
 ) -> User:
-    return users_service.create_user(
+    user = users_service.create_user(
         session,
         actor=None,
         username=username or f"{role.value}_{region.code if region else 'x'}",
         full_name="张伟",
         role=role,
-        password=PASSWORD,
+        password=None,
         region_id=region.id if region else None,
         phone=phone,
         department_id=department_id,
     )
+    # argon2 is slow on purpose; hash the shared test password once per run, not per user
+    user.password_hash = _password_hash()
+    return user
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
 
 
 def token_for(session: Session, user: User) -> str:

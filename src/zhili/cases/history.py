@@ -60,8 +60,11 @@ def step(
     before = audit.snapshot(case, CASE_AUDIT_FIELDS)
     from_state = case.state
     to_state = check(from_state, action)
+    unit = (case.handler_department_id, case.handler_region_id)
     for key, value in (changes or {}).items():
         setattr(case, key, value)
+    if action in (Action.dispatch, Action.escalate):
+        unit = (case.handler_department_id, case.handler_region_id)
     case.state = to_state.value
     case.event_seq += 1
     event = CaseEvent(
@@ -75,6 +78,9 @@ def step(
         to_state=to_state.value,
         note=note,
         data=audit.jsonable(data) if data else None,
+        unit_department_id=unit[0],
+        unit_region_id=unit[1],
+        on_time=(data or {}).get("on_time"),
     )
     session.add(event)
     audit.record(

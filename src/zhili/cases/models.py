@@ -156,8 +156,16 @@ class CaseEvent(Base):
     to_state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The unit the step is counted for (the assessment reads these, never typed-in figures):
+    # the new handler for a dispatch or escalation, otherwise the handler at the time.
+    unit_department_id: Mapped[int | None] = mapped_column(Integer)
+    unit_region_id: Mapped[int | None] = mapped_column(Integer)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # for steps with a time limit
 
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_event_case_id_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_event_case_id_seq"),
+        Index("ix_case_event_at_action", "at", "action"),
+    )
 
 
 class CaseCaller(Base):

@@ -159,6 +159,9 @@ def list_cases(
 def present(
     session: Session, *, actor: User, case: Case, now: datetime | None = None, unmask: bool = False
 ) -> CaseOut:
+    # Write the request's pending step first: the version shown must be the one committed,
+    # or a client sending it back with its next step would be refused as stale.
+    session.flush()
     out = CaseOut.model_validate(case)
     out.state_zh = STATE_LABELS_ZH[CaseState(case.state)]
     out.warning = sla.warning_at(now or utcnow(), case.warn_at, case.deadline_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zhili.cases.models import Channel, Satisfaction, Urgency
 from zhili.cases.sla import WarningLevel
@@ -31,12 +31,17 @@ class CaseIntake(BaseModel):
         None, max_length=2000, description="网格员自行处置: what the gridder did"
     )
 
+    @field_validator("reporter_phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is not None and not PHONE_RE.match(v):
+            raise ValueError("reporter_phone must be an 11-digit mobile or a landline")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> CaseIntake:
         if (self.lon is None) != (self.lat is None):
             raise ValueError("lon and lat come together")
-        if self.reporter_phone is not None and not PHONE_RE.match(self.reporter_phone):
-            raise ValueError("reporter_phone must be an 11-digit mobile or a landline")
         if self.anonymous and (self.reporter_name or self.reporter_phone):
             raise ValueError("an anonymous report carries no name or phone")
         if self.answer and self.resolved_on_spot:

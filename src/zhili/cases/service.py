@@ -23,7 +23,7 @@ from zhili.cases.scope import require
 from zhili.cases.storage import Storage, sniff
 from zhili.cases.workflow import Action, intake_target
 from zhili.core import audit
-from zhili.core.calendar import DeadlineRule
+from zhili.core.calendar import CHINA_TZ, DeadlineRule
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -116,6 +116,8 @@ def intake(
         raise Forbidden("only gridders resolve on the spot", "只有网格员可以自行处置")
     request_hash = _request_hash(data)
     if idempotency_key:
+        # A key belongs to the account that sent it: another client's key never matches.
+        idempotency_key = f"{actor.id}:{idempotency_key}"
         existing = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
         if existing is not None:
             if existing.request_hash != request_hash:
@@ -251,6 +253,13 @@ def reject(
     case = get_case(session, case_id)
     require(session, actor=actor, case=case, permission=Permission.case_register)
     expect_version(case, version)
+    if session.scalar(select(Case.id).where(Case.merged_into_id == case.id).limit(1)):
+        # its merged duplicates would point at a refused case and their callers be lost
+        raise Conflict(
+            "duplicates were merged into this case",
+            "该案件已并入其他来件，不能不予立案",
+            current_state=case.state,
+        )
     now = utcnow()
     step(
         session,
@@ -314,6 +323,9 @@ def merge(
     callers = session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)).all()
     for caller in callers:
         caller.case_id = target.id
+    # duplicates merged into this case follow it, so none points at a merged case
+    for earlier in session.scalars(select(Case).where(Case.merged_into_id == case.id)):
+        earlier.merged_into_id = target.id
     step(
         session,
         case,
@@ -375,10 +387,16 @@ def dispatch(
     target_name = _check_target(session, case, department_id=department_id, region_id=region_id)
     category = session.get(Category, case.category_id) if case.category_id else None
     now = utcnow()
+    # 按时派遣: was the dispatch inside the registration/dispatch clock started at intake?
+    dispatched_on_time = case.deadline_at is None or now <= case.deadline_at
     clock = sla.start_clock(
         now, sla.handling_rule(category, case.urgency), warn_share=settings.warn_share
     )
-    respond_by = sla.calendar().deadline(now, sla.response_rule(category, case.urgency))
+    # A unit never has longer to accept a case than to fix it (a 24-natural-hour utility
+    # case dispatched on a holiday must not get "2 working hours" ending after the holiday).
+    respond_by = min(
+        sla.calendar().deadline(now, sla.response_rule(category, case.urgency)), clock.deadline_at
+    )
     step(
         session,
         case,
@@ -389,6 +407,7 @@ def dispatch(
             "department_id": department_id,
             "region_id": region_id,
             "to": target_name,
+            "on_time": dispatched_on_time,
             "deadline_at": clock.deadline_at,
         },
         changes={
@@ -411,7 +430,8 @@ def dispatch(
         kind="dispatched",
         department_id=department_id,
         region_id=region_id,
-        message=f"新派遣案件 {case.number}：{case.title}，请于 {respond_by:%m-%d %H:%M} 前签收",
+        message=f"新派遣案件 {case.number}：{case.title}，"
+        f"请于 {respond_by.astimezone(CHINA_TZ):%m-%d %H:%M} 前签收",
     )
     return case
 
@@ -457,8 +477,8 @@ def attach(
     if len(data) > settings.max_attachment_bytes:
         raise ValidationFailed(
             "file",
-            f"larger than {settings.max_attachment_bytes // (1024 * 1024)} MB",
-            f"文件超过 {settings.max_attachment_bytes // (1024 * 1024)} MB 上限",
+            f"larger than {_size(settings.max_attachment_bytes)}",
+            f"文件超过 {_size(settings.max_attachment_bytes)} 上限",
         )
     content_type = sniff(data)
     if content_type is None:
@@ -488,3 +508,7 @@ def attach(
     )
     session.add(row)
     return row
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"

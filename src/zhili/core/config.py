@@ -50,6 +50,25 @@ class Settings(BaseSettings):
     whistle_daily_minutes: int = Field(default=24 * 60, ge=1)
     whistle_tackling_minutes: int = Field(default=120, ge=1)
     whistle_emergency_minutes: int = Field(default=30, ge=1)
+    # -- assessment -----------------------------------------------------------------------
+    # Weights of the 三率 composite. Beijing's 接诉即办 assessment puts resolution and
+    # satisfaction far above mere response; zhili's default 20/40/40 follows that order.
+    # Every city sets its own (they must add up to 1).
+    weight_response: float = Field(default=0.2, ge=0, le=1)
+    weight_resolution: float = Field(default=0.4, ge=0, le=1)
+    weight_satisfaction: float = Field(default=0.4, ge=0, le=1)
+    # Fair ranking for small samples: each rate is shrunk towards the level's mean as if
+    # `ranking_prior_cases` more cases had the mean result, and a unit with fewer than
+    # `ranking_min_cases` cases in the month is listed but not ranked.
+    ranking_prior_cases: int = Field(default=20, ge=0)
+    ranking_min_cases: int = Field(default=5, ge=0)
+    # -- basedata -------------------------------------------------------------------------
+    # Key for ID numbers at rest (AES-GCM) and for their keyed lookup index (HMAC-SHA256).
+    # Empty: derived from secret_key. Set it on its own in production, so that rotating the
+    # secret key never makes stored ID numbers unreadable (docs/decisions/0002).
+    personal_data_key: str = ""
+    # Household visits (入户率): share of households each grid should visit in a rolling year.
+    visit_target_rate: float = Field(default=0.9, gt=0, le=1)
     # Seconds between runs of the supervision timers inside `zhili serve` (0: off).
     tick_interval_seconds: int = Field(default=60, ge=0)
 
@@ -60,6 +79,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ZHILI_SECRET_KEY must be set outside development (生产环境必须设置密钥)"
             )
+        if abs(self.weight_response + self.weight_resolution + self.weight_satisfaction - 1) > 1e-6:
+            raise ValueError("the three 三率 weights must add up to 1")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("ZHILI_SECRET_KEY must be at least 32 characters in production")
         return self

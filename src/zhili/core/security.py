@@ -66,6 +66,16 @@ class Permission(StrEnum):
     case_whistle = "case.whistle"  # 吹哨
     case_report_in = "case.report_in"  # 报到
     category_write = "category.write"
+    assessment_read = "assessment.read"
+    assessment_adjust = "assessment.adjust"  # propose 加减分
+    assessment_approve = "assessment.approve"  # approve 加减分, publish rankings
+    basedata_read = "basedata.read"  # 一标三实: addresses, housing, residents, units, visits
+    basedata_write = "basedata.write"  # register, correct, delete, import
+    basedata_export = "basedata.export"  # bulk exports (masked unless id_number.read)
+    basedata_visit = "basedata.visit"  # 上门入户: log household visits
+    special_groups_read = "special_groups.read"  # 特殊人群: see and manage them
+    id_number_read = "id_number.read"  # unmasked citizen ID numbers (each read logged)
+    index_read = "index.read"  # compute composite indices and their uncertainty
 
 
 _STAFF_READ = {Permission.region_read, Permission.department_read, Permission.case_read}
@@ -87,7 +97,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _STAFF_READ | {Permission.case_intake, Permission.case_answer, Permission.case_visit}
     ),
     Role.dispatcher: frozenset(
-        _STAFF_READ | _DISPATCH | {Permission.user_read, Permission.personal_data_read}
+        _STAFF_READ
+        | _DISPATCH
+        | {
+            Permission.user_read,
+            Permission.personal_data_read,
+            Permission.assessment_read,
+            Permission.assessment_adjust,
+        }
     ),
     Role.community: frozenset(
         _STAFF_READ
@@ -101,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.street: frozenset(
         _STAFF_READ
         | {
+            Permission.assessment_read,
             Permission.user_read,
             Permission.case_intake,
             Permission.case_handle,
@@ -110,12 +128,64 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.department: frozenset(
-        _STAFF_READ | {Permission.case_intake, Permission.case_handle, Permission.case_report_in}
+        _STAFF_READ
+        | {
+            Permission.case_intake,
+            Permission.case_handle,
+            Permission.case_report_in,
+            Permission.assessment_read,
+        }
     ),
-    Role.leader: frozenset(_STAFF_READ | {Permission.user_read, Permission.case_supervise}),
-    Role.evaluator: frozenset(_STAFF_READ),
+    Role.leader: frozenset(
+        _STAFF_READ
+        | {
+            Permission.user_read,
+            Permission.case_supervise,
+            Permission.assessment_read,
+            Permission.assessment_adjust,
+            Permission.assessment_approve,
+        }
+    ),
+    Role.evaluator: frozenset(_STAFF_READ | {Permission.assessment_read}),
     Role.admin: frozenset(Permission),
 }
+
+# 一标三实 base data. Who needs what (PIPL: the minimum necessary): gridders and communities
+# keep the data current in their area; streets, dispatchers and leaders read it; only
+# communities see ID numbers unmasked; special groups (released prisoners, community
+# corrections, severe mental disorders, drug users, key youth) only for those who follow them.
+_BASEDATA: dict[Role, set[Permission]] = {
+    Role.gridder: {
+        Permission.basedata_read,
+        Permission.basedata_write,
+        Permission.basedata_visit,
+        Permission.special_groups_read,
+    },
+    Role.community: {
+        Permission.basedata_read,
+        Permission.basedata_write,
+        Permission.basedata_visit,
+        Permission.basedata_export,
+        Permission.special_groups_read,
+        Permission.id_number_read,
+    },
+    Role.street: {
+        Permission.basedata_read,
+        Permission.basedata_export,
+        Permission.special_groups_read,
+    },
+    Role.dispatcher: {Permission.basedata_read},
+    Role.leader: {Permission.basedata_read},
+}
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in _BASEDATA.items()})
+
+# Composite indices (社会治理指数, 平安指数) are read by those who steer and evaluate.
+ROLE_PERMISSIONS.update(
+    {
+        role: ROLE_PERMISSIONS[role] | {Permission.index_read}
+        for role in (Role.dispatcher, Role.street, Role.leader, Role.evaluator)
+    }
+)
 
 
 def role_allows(role: str, permission: Permission) -> bool:

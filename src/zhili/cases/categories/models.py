@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.db import Base
@@ -34,3 +35,9 @@ class Category(Base):
     response_working: Mapped[bool] = mapped_column(Boolean)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)  # offered to residents
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Extra fields a reporter fills in for this category (Open311 service attributes): a list of
+    # {code, variable, datatype, required, datatype_description, order, description, values}
+    # validated by ``schemas.AttributeIn`` on load, ordered by ``order``.
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )

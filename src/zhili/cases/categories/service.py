@@ -32,6 +32,7 @@ CATEGORY_AUDIT_FIELDS = (
     "response_unit",
     "response_working",
     "is_public",
+    "attributes",
 )
 
 
@@ -125,6 +126,7 @@ def _values(
         "response_unit": response.unit,
         "response_working": response.working,
         "is_public": row.public,
+        "attributes": [a.model_dump() for a in sorted(row.attributes, key=lambda a: a.order)],
     }
 
 

@@ -133,7 +133,12 @@ def escalate(
         action=Action.escalate,
         note=reason,
         data={"from_region_id": unit.id, "to_region_id": parent.id, "to": parent.name},
-        changes={"handler_region_id": parent.id, "responded_at": None},
+        changes={
+            "handler_region_id": parent.id,
+            "responded_at": None,
+            # the unit taking it over gets its own response time from now
+            "respond_by": sla.calendar().deadline(utcnow(), sla.GENERAL_RESPONSE),
+        },
     )
     notify(
         session,
@@ -304,13 +309,23 @@ def verify(
     if actor.role not in (Role.gridder, Role.community, Role.street, Role.admin):
         raise Forbidden("verification is done on site", "核查须由网格员或社区现场进行")
     now = utcnow()
+    # 按时核实: verified within the verification clock started by the handling result
+    on_time = case.deadline_at is None or now <= case.deadline_at
     if passed:
+        # 按期结案 counts a closing whose handling result itself came before the deadline
+        result_on_time = session.scalar(
+            select(CaseEvent.on_time)
+            .where(CaseEvent.case_id == case.id, CaseEvent.action == Action.submit_result.value)
+            .order_by(CaseEvent.seq.desc())
+            .limit(1)
+        )
         step(
             session,
             case,
             actor=actor,
             action=Action.verify_pass,
             note=note,
+            data={"on_time": on_time, "result_on_time": bool(result_on_time)},
             changes={"closed_at": now, "close_reason": "verified", **_NO_CLOCK},
         )
         _tell_callers(session, case, f"您反映的问题（{case.number}）已办结，稍后将回访，感谢支持。")
@@ -326,6 +341,7 @@ def verify(
         actor=actor,
         action=Action.verify_fail,
         note=note,
+        data={"on_time": on_time},
         changes={
             "rework_count": case.rework_count + 1,
             "step_started_at": now,

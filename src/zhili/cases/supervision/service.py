@@ -108,6 +108,9 @@ def tick(session: Session, *, now: datetime | None = None) -> TickResult:
                 "to_state": r.state,
                 "note": None,
                 "data": {"escalation_level": r.escalation_level, "notified_region_id": above},
+                "unit_department_id": r.handler_department_id,
+                "unit_region_id": r.handler_region_id,
+                "on_time": False,
             }
         )
         audits.append(
@@ -205,6 +208,12 @@ def _bulk(
     audits: list[dict[str, Any]],
     notes: list[dict[str, Any]],
 ) -> None:
+    # render_nulls: a None is sent as NULL rather than leaving its column out of the INSERT.
+    # Without it the ORM starts a new batch wherever the set of None columns changes (say a
+    # notification to a department, then one to a region), which on a real tick means one
+    # INSERT per row or two. None of these columns has a default that leaving it out would
+    # apply, and JSON columns send None either way, so the rows written are the same.
     for model, rows in ((CaseEvent, events), (AuditLog, audits), (Notification, notes)):
+        stmt = insert(model).execution_options(render_nulls=True)
         for start in range(0, len(rows), 5000):
-            session.execute(insert(model), rows[start : start + 5000])
+            session.execute(stmt, rows[start : start + 5000])

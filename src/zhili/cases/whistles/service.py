@@ -21,6 +21,7 @@ from zhili.cases.whistles.models import (
     WhistleType,
 )
 from zhili.cases.workflow import Action
+from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -111,7 +112,7 @@ def blow(
             kind="whistle",
             department_id=dept_id,
             message=f"{blower.name}吹响{WHISTLE_LABELS_ZH[type]}（案件 {case.number}），"
-            f"请于 {due:%m-%d %H:%M} 前报到：{reason}",
+            f"请于 {due.astimezone(CHINA_TZ):%m-%d %H:%M} 前报到：{reason}",
         )
     step(
         session,

@@ -202,11 +202,15 @@ def upgrade() -> None:
         sa.Column("to_state", sa.String(length=16), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=True),
+        sa.Column("unit_department_id", sa.Integer(), nullable=True),
+        sa.Column("unit_region_id", sa.Integer(), nullable=True),
+        sa.Column("on_time", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_case_event_case_id_case")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_event")),
         sa.UniqueConstraint("case_id", "seq", name="uq_case_event_case_id_seq"),
     )
     op.create_index(op.f("ix_case_event_action"), "case_event", ["action"], unique=False)
+    op.create_index("ix_case_event_at_action", "case_event", ["at", "action"], unique=False)
     op.create_index(op.f("ix_case_event_case_id"), "case_event", ["case_id"], unique=False)
     op.create_table(
         "notification",
@@ -299,6 +303,7 @@ def downgrade() -> None:
     op.drop_table("notification")
     op.drop_index(op.f("ix_case_event_case_id"), table_name="case_event")
     op.drop_index(op.f("ix_case_event_action"), table_name="case_event")
+    op.drop_index("ix_case_event_at_action", table_name="case_event")
     op.drop_table("case_event")
     op.drop_index(op.f("ix_case_caller_case_id"), table_name="case_caller")
     op.drop_table("case_caller")

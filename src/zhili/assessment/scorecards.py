@@ -1,0 +1,227 @@
+"""Scorecards: every measure of every unit of a level, aggregated in SQL.
+
+Read-only (no state changes), so it is not a service: routes, rankings and exports call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy.orm import Session
+
+from zhili.assessment.metrics import COMPOSITE_PARTS, METRICS, METRICS_BY_CODE, UnitKind
+from zhili.assessment.models import RollupWatermark, assessment_rollup
+from zhili.cases.models import Case, CaseEvent
+from zhili.core.calendar import CHINA_TZ
+from zhili.core.config import Settings
+from zhili.core.errors import ValidationFailed
+
+E = CaseEvent
+
+
+@dataclass
+class Figure:
+    code: str
+    name_zh: str
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float | None:
+        """In per cent; None when there is nothing to measure (not 0 and not 100)."""
+        if self.denominator == 0:
+            return None
+        return round(100.0 * self.numerator / self.denominator, 2)
+
+
+@dataclass
+class Scorecard:
+    unit_kind: UnitKind
+    unit_id: int
+    start: datetime
+    end: datetime
+    figures: dict[str, Figure] = field(default_factory=dict)
+    composite: float | None = None
+
+    def cases(self) -> int:
+        """How many assignments the card rests on (the sample size for fair ranking)."""
+        return max(
+            self.figures["response_rate"].denominator, self.figures["satisfaction_rate"].denominator
+        )
+
+
+def unit_key(kind: UnitKind) -> Any:
+    """The column a unit's figures are grouped by: whom the step was for, or where it was."""
+    if kind == UnitKind.department:
+        return E.unit_department_id
+    return getattr(Case, f"{kind.value}_id")
+
+
+def _count(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(when((cond, 1), else_=0)), 0).cast(Integer)
+
+
+def weights(settings: Settings) -> dict[str, float]:
+    return {
+        "response_rate": settings.weight_response,
+        "resolution_rate": settings.weight_resolution,
+        "satisfaction_rate": settings.weight_satisfaction,
+    }
+
+
+def composite(figures: dict[str, Figure], w: dict[str, float]) -> float | None:
+    """Weighted 三率; a part with nothing to measure is left out and the rest re-weighted."""
+    parts = [(w[c], figures[c].rate) for c in COMPOSITE_PARTS if figures[c].rate is not None]
+    total = sum(weight for weight, _ in parts)
+    if not parts or total == 0:
+        return None
+    return round(sum(weight * rate for weight, rate in parts if rate is not None) / total, 2)
+
+
+def count_columns() -> list[Any]:
+    """The n and d of every metric as SUM(CASE …) columns, labelled ``<code>__n/__d``."""
+    columns = []
+    for m in METRICS:
+        columns.append(_count(m.numerator).label(f"{m.code}__n"))
+        columns.append(_count(m.denominator).label(f"{m.code}__d"))
+    return columns
+
+
+def _is_midnight(moment: datetime) -> bool:
+    local = moment.astimezone(CHINA_TZ)
+    return local.time() == time(0) and local.tzinfo is not None
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+
+
+def _rollup_slices(d0: date, d1: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """Split [d0, d1) into whole months (read from monthly rows) and day ranges."""
+    months: list[date] = []
+    days: list[tuple[date, date]] = []
+    cursor = d0
+    while cursor < d1:
+        if cursor.day == 1 and _next_month(cursor) <= d1:
+            months.append(cursor)
+            cursor = _next_month(cursor)
+        else:
+            stop = min(_next_month(_month_start(cursor)), d1)
+            days.append((cursor, stop))
+            cursor = stop
+    return months, days
+
+
+def _add(totals: dict[int, list[int]], rows: Any) -> None:
+    for row in rows:
+        values = totals.setdefault(int(row[0]), [0] * (2 * len(METRICS)))
+        for i, v in enumerate(row[1:]):
+            values[i] += int(v or 0)
+
+
+def scorecards(
+    session: Session,
+    *,
+    settings: Settings,
+    kind: UnitKind,
+    start: datetime,
+    end: datetime,
+    unit_ids: Sequence[int] | None = None,
+    use_rollup: bool = True,
+) -> dict[int, Scorecard]:
+    """Scorecards of every unit of ``kind`` with any event in [start, end).
+
+    Periods of whole days read the rollup (months from monthly rows, the rest from daily
+    rows) for events up to its watermark and count the newer events live; other periods
+    are counted live. Both give the same figures (a test holds them to it).
+    """
+    if end <= start:
+        raise ValidationFailed(
+            "end", "the period ends before it starts", "统计截止时间早于开始时间"
+        )
+    key = unit_key(kind)
+    watermark = session.scalar(select(RollupWatermark.last_event_id).where(RollupWatermark.id == 1))
+    totals: dict[int, list[int]] = {}
+    live: Any = (
+        select(key.label("unit_id"), *count_columns())
+        .select_from(E)
+        .join(Case, Case.id == E.case_id)
+        .where(E.at >= start, E.at < end, key.is_not(None))
+        .group_by(key)
+    )
+    if use_rollup and watermark and _is_midnight(start) and _is_midnight(end):
+        r = assessment_rollup.c
+        sums = [func.sum(r[f"{m.code}__{x}"]) for m in METRICS for x in ("n", "d")]
+        months, days = _rollup_slices(
+            start.astimezone(CHINA_TZ).date(), end.astimezone(CHINA_TZ).date()
+        )
+        slices = [and_(r.grain == "m", r.day.in_(months))] if months else []
+        slices += [and_(r.grain == "d", r.day >= a, r.day < b) for a, b in days]
+        query = (
+            select(r.unit_id, *sums).where(r.kind == kind.value, or_(*slices)).group_by(r.unit_id)
+        )
+        if unit_ids is not None:
+            query = query.where(r.unit_id.in_(list(unit_ids)))
+        _add(totals, session.execute(query))
+        newest = session.scalar(select(func.max(E.id))) or 0
+        # Only the events beyond the watermark are counted live; usually a minute's worth.
+        live = live.where(E.id > watermark) if newest > watermark else None
+    if live is not None:
+        if unit_ids is not None:
+            live = live.where(key.in_(list(unit_ids)))
+        _add(totals, session.execute(live))
+    w = weights(settings)
+    cards: dict[int, Scorecard] = {}
+    for unit_id, values in totals.items():
+        card = Scorecard(kind, unit_id, start, end)
+        for i, m in enumerate(METRICS):
+            n, d = values[2 * i], values[2 * i + 1]
+            card.figures[m.code] = Figure(m.code, m.name_zh, d - n if m.subtract else n, d)
+        card.composite = composite(card.figures, w)
+        cards[unit_id] = card
+    return cards
+
+
+def empty_card(kind: UnitKind, unit_id: int, start: datetime, end: datetime) -> Scorecard:
+    card = Scorecard(kind, unit_id, start, end)
+    card.figures = {m.code: Figure(m.code, m.name_zh, 0, 0) for m in METRICS}
+    return card
+
+
+def drilldown(
+    session: Session,
+    *,
+    kind: UnitKind,
+    unit_id: int,
+    metric: str,
+    part: str,
+    start: datetime,
+    end: datetime,
+    limit: int = 500,
+) -> list[int]:
+    """The cases behind a figure: ids of cases with a numerator (or denominator) event."""
+    m = METRICS_BY_CODE.get(metric)
+    if m is None:
+        raise ValidationFailed("metric", f"unknown metric {metric}", "未知指标")
+    if part not in ("numerator", "denominator"):
+        raise ValidationFailed("part", "numerator or denominator", "只能查看分子或分母")
+    cond = m.denominator if part == "denominator" else m.numerator
+    key = unit_key(kind)
+    rows = session.scalars(
+        select(E.case_id)
+        .join(Case, Case.id == E.case_id)
+        .where(E.at >= start, E.at < end, key == unit_id, cond)
+        .group_by(E.case_id)
+        .order_by(E.case_id)
+        .limit(limit)
+    )
+    return list(rows)

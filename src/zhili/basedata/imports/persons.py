@@ -1,0 +1,350 @@
+"""Importing residents (实有人口). Natural key: the ID number (its keyed index).
+
+A person lives at a standard address (``address_code``, or a free-text ``address`` matched
+with confidence) in a household (``household_code``; by default one household per dwelling,
+coded as its address). A dwelling is made where there is none yet, with use "unverified".
+Special groups listed are added, never removed: removal is a deliberate act with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Date, LargeBinary, String, Table, func, insert, literal, select, update
+from sqlalchemy.sql.schema import Column
+
+from zhili.basedata.housing.models import Dwelling, DwellingUse, Household
+from zhili.basedata.housing.service import link_buildings
+from zhili.basedata.imports import common
+from zhili.basedata.imports.engine import Context, Counts, Field, RowError, RowInvalid
+from zhili.basedata.population import rules
+from zhili.basedata.population.codes import SpecialGroup, parse_code
+from zhili.basedata.population.models import Resident, SpecialGroupRecord
+from zhili.basedata.validators import mask_id_number
+
+_CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,40}$")
+_SPLIT = re.compile(r"[;；,，、|]")
+
+PERSON_COLUMNS = (
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "native_place",
+    "resident_type",
+    "relation",
+    "phone",
+    "hukou_address",
+    "education",
+    "marital_status",
+    "political_status",
+    "religion",
+    "occupation",
+    "employer",
+    "nationality",
+    "inflow_reason",
+    "left_behind_kind",
+)
+# What a re-import compares: a row equal in all of these is "unchanged" and not touched.
+COMPARED = (*PERSON_COLUMNS, "household_id", "grid_id", "region_path")
+
+
+class Persons:
+    name = "persons"
+    fields = (
+        Field("id_number", "证件号码", required=True),
+        Field("id_type", "证件类型"),
+        Field("name", "姓名", required=True),
+        Field("gender", "性别"),
+        Field("birth_date", "出生日期"),
+        Field("ethnicity", "民族"),
+        Field("native_place", "籍贯"),
+        Field("resident_type", "人口类型"),
+        Field("household_code", "户编号"),
+        Field("relation", "与户主关系"),
+        Field("address_code", "地址编码", required=True),
+        Field("address", "现住地址"),
+        Field("phone", "联系电话"),
+        Field("hukou_address", "户籍地址"),
+        Field("education", "学历"),
+        Field("marital_status", "婚姻状况"),
+        Field("political_status", "政治面貌"),
+        Field("religion", "宗教信仰"),
+        Field("occupation", "职业"),
+        Field("employer", "服务处所"),
+        Field("nationality", "国籍"),
+        Field("inflow_reason", "流入原因"),
+        Field("left_behind_kind", "留守类别"),
+        Field("special_groups", "特殊人群"),
+    )
+
+    def staging_columns(self) -> list[Column[Any]]:
+        text = {"birth_date": Date}
+        return [
+            Column("id_type", String(16)),
+            Column("id_index", String(32)),
+            Column("id_cipher", LargeBinary),
+            Column("id_masked", String(24)),
+            *(Column(c, text.get(c, String(255))) for c in PERSON_COLUMNS),
+            Column("household_code", String(40)),
+            Column("special_groups", String(255)),
+            *common.place_columns(),
+        ]
+
+    def parse(self, values: dict[str, str], ctx: Context) -> dict[str, Any]:
+        try:
+            person = rules.check(values, today=ctx.now.date())
+        except rules.FieldError as exc:
+            raise RowInvalid(exc.field, exc.reason, exc.reason_zh) from exc
+        number = person.pop("id_number")
+        code = values.get("address_code") or None
+        text = values.get("address") or None
+        if code is None and text is None:
+            raise RowInvalid(
+                "address_code",
+                "an address code or an address is required",
+                "须填写地址编码或现住地址",
+            )
+        household = values.get("household_code") or code
+        for name, value in (("address_code", code), ("household_code", household)):
+            if value is not None and not _CODE_RE.match(value):
+                raise RowInvalid(name, "1–40 letters, digits or -", "应为1–40位字母、数字或-")
+        groups = _groups(values.get("special_groups", ""), ctx)
+        return {
+            **{c: person[c] for c in PERSON_COLUMNS},
+            "id_type": person["id_type"],
+            "id_index": ctx.vault.index(person["id_type"], number),
+            "id_cipher": ctx.vault.seal(number),
+            "id_masked": mask_id_number(number),
+            "household_code": household,
+            "special_groups": groups,
+            "address_code": code,
+            "address_text": text,
+        }
+
+    def checks(self, staging: Table, ctx: Context) -> list[RowError]:
+        session = ctx.session
+        errors = common.drop(ctx, staging, common.resolve_addresses(ctx, staging))
+        errors += common.drop(
+            ctx, staging, common.duplicates(session, staging, "id_index", "id_number")
+        )
+        # One household lives at one address: later rows that put it elsewhere are wrong.
+        first = (
+            select(staging.c.household_code.label("h"), func.min(staging.c.row).label("first"))
+            .group_by(staging.c.household_code)
+            .subquery()
+        )
+        head = staging.alias("head")
+        moved = session.execute(
+            select(staging.c.row, staging.c.household_code, first.c.first)
+            .join(first, first.c.h == staging.c.household_code)
+            .join(head, head.c.row == first.c.first)
+            .where(staging.c.address_code != head.c.address_code)
+        ).all()
+        errors += common.drop(
+            ctx,
+            staging,
+            [
+                RowError(
+                    row,
+                    "household_code",
+                    f"household {code} is at another address in row {first_row}",
+                    f"户 {code} 在第{first_row}行登记于另一地址",
+                )
+                for row, code, first_row in moved
+            ],
+        )
+        heads = staging.alias("heads")
+        extra_heads = (
+            select(staging.c.row)
+            .where(staging.c.relation == "head")
+            .where(
+                select(heads.c.row)
+                .where(
+                    heads.c.household_code == staging.c.household_code,
+                    heads.c.relation == "head",
+                    heads.c.row < staging.c.row,
+                )
+                .exists()
+            )
+        )
+        errors += [
+            RowError(row, "relation", "a second head of the household", "同一户有两个户主")
+            for (row,) in session.execute(extra_heads)
+        ]
+        return errors
+
+    def apply(self, staging: Table, ctx: Context) -> Counts:
+        session, now = ctx.session, ctx.now
+        new_dwellings = (
+            select(
+                staging.c.address_id,
+                staging.c.grid_id,
+                staging.c.region_path,
+                literal(DwellingUse.unverified.value),
+                literal(now),
+                literal(now),
+                literal(1),
+            )
+            .where(~select(Dwelling.id).where(Dwelling.address_id == staging.c.address_id).exists())
+            .distinct()
+        )
+        made = (
+            session.execute(
+                insert(Dwelling)
+                .from_select(
+                    [
+                        "address_id",
+                        "grid_id",
+                        "region_path",
+                        "use",
+                        "created_at",
+                        "updated_at",
+                        "version",
+                    ],
+                    new_dwellings,
+                )
+                .returning(Dwelling.id)
+            )
+            .scalars()
+            .all()
+        )
+        link_buildings(session, list(made))
+        _households(ctx, staging)
+        source = select(
+            *[staging.c[c] for c in ("id_type", "id_index", "id_cipher", "id_masked")],
+            *[staging.c[c] for c in PERSON_COLUMNS],
+            Household.id.label("household_id"),
+            staging.c.grid_id,
+            staging.c.region_path,
+            literal(now).label("created_at"),
+            literal(now).label("updated_at"),
+            literal(1).label("version"),
+        ).join(Household, Household.code == staging.c.household_code)
+        table = Resident.__table__
+        existing = common.matched(session, table, staging, "id_index", "id_index")
+        changes = common.changed_rows(session, table, source.subquery(), "id_index", COMPARED)
+        common.audit_many(ctx, "resident.update", "resident", changes)
+        common.upsert(
+            session, Resident, source, list(source.selected_columns.keys()), "id_index", COMPARED
+        )
+        _special_groups(ctx, staging)
+        total = session.scalar(select(func.count()).select_from(staging)) or 0
+        return Counts(
+            inserted=total - existing, updated=len(changes), unchanged=existing - len(changes)
+        )
+
+
+def _groups(value: str, ctx: Context) -> str | None:
+    parts = [p.strip() for p in _SPLIT.split(value) if p.strip()]
+    if not parts:
+        return None
+    if not ctx.may_special_groups:
+        raise RowInvalid(
+            "special_groups", "your role may not record special groups", "您的角色无权登记特殊人群"
+        )
+    try:
+        return ";".join(sorted({parse_code(SpecialGroup, p).value for p in parts}))
+    except ValueError as exc:
+        allowed = ", ".join(g.value for g in SpecialGroup)
+        raise RowInvalid(
+            "special_groups", f"not one of {allowed}", f"取值无效（可选：{allowed}）"
+        ) from exc
+
+
+def _households(ctx: Context, staging: Table) -> None:
+    """New households are inserted; a household the file places in another dwelling moves
+    there (audited), and its members not in the file move with it."""
+    session, now = ctx.session, ctx.now
+    first = (
+        select(func.min(staging.c.row).label("row")).group_by(staging.c.household_code).subquery()
+    )
+    placed = (
+        select(
+            staging.c.household_code,
+            Dwelling.id.label("dwelling_id"),
+            staging.c.grid_id,
+            staging.c.region_path,
+        )
+        .join(first, first.c.row == staging.c.row)
+        .join(Dwelling, Dwelling.address_id == staging.c.address_id)
+        .subquery()
+    )
+    moves = session.execute(
+        select(Household, placed.c.dwelling_id, placed.c.grid_id, placed.c.region_path)
+        .join(placed, placed.c.household_code == Household.code)
+        .where(Household.dwelling_id != placed.c.dwelling_id)
+    ).all()
+    audits = []
+    for household, dwelling_id, grid_id, region_path in moves:
+        audits.append(
+            (household.id, {"dwelling_id": household.dwelling_id}, {"dwelling_id": dwelling_id})
+        )
+        household.dwelling_id, household.grid_id, household.region_path = (
+            dwelling_id,
+            grid_id,
+            region_path,
+        )
+        session.execute(
+            update(Resident)
+            .where(Resident.household_id == household.id)
+            .values(grid_id=grid_id, region_path=region_path)
+            .execution_options(synchronize_session=False)
+        )
+    common.audit_many(ctx, "household.move", "household", audits)
+    session.flush()
+    session.execute(
+        insert(Household).from_select(
+            ["code", "dwelling_id", "grid_id", "region_path", "created_at", "updated_at"],
+            select(
+                placed.c.household_code,
+                placed.c.dwelling_id,
+                placed.c.grid_id,
+                placed.c.region_path,
+                literal(now),
+                literal(now),
+            ).where(
+                ~select(Household.id).where(Household.code == placed.c.household_code).exists()
+            ),
+        )
+    )
+
+
+def _special_groups(ctx: Context, staging: Table) -> None:
+    session = ctx.session
+    listed = session.execute(
+        select(Resident.id, Resident.grid_id, Resident.region_path, staging.c.special_groups)
+        .join(staging, staging.c.id_index == Resident.id_index)
+        .where(staging.c.special_groups.is_not(None))
+    ).all()
+    if not listed:
+        return
+    ids = [r[0] for r in listed]
+    have = set(
+        session.execute(
+            select(SpecialGroupRecord.resident_id, SpecialGroupRecord.special_group).where(
+                SpecialGroupRecord.resident_id.in_(ids)
+            )
+        ).all()
+    )
+    new = [
+        {
+            "resident_id": rid,
+            "special_group": group,
+            "grid_id": grid_id,
+            "region_path": path,
+            "created_at": ctx.now,
+        }
+        for rid, grid_id, path, groups in listed
+        for group in groups.split(";")
+        if (rid, group) not in have
+    ]
+    if new:
+        session.execute(insert(SpecialGroupRecord), new)
+        common.audit_many(
+            ctx,
+            "special_group.add",
+            "resident",
+            ((r["resident_id"], None, {"special_group": r["special_group"]}) for r in new),
+        )
