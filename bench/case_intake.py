@@ -46,6 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -454,6 +455,7 @@ class Load:
     failed: int
     seconds: float
     latencies: list[float]
+    statuses: Counter[str]
 
     @property
     def rate(self) -> float:
@@ -478,6 +480,7 @@ def run_load(
     barrier = threading.Barrier(clients + 1)
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures = [0] * clients
+    statuses: list[Counter[str]] = [Counter() for _ in range(clients)]  # one per thread
     stop_at = [float("inf")]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
@@ -489,8 +492,10 @@ def run_load(
                 extra = {"Idempotency-Key": uuid.uuid4().hex} if body is not None else {}
                 try:
                     r = http.request(method, path, content=body, headers=extra)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
+                    statuses[k][type(exc).__name__] += 1
                     return False
+                statuses[k][str(r.status_code)] += 1
                 return r.status_code in (200, 201)
 
             try:
@@ -516,7 +521,7 @@ def run_load(
         th.join()
     elapsed = time.perf_counter() - t
     flat = [x for lat in latencies for x in lat]
-    return Load(len(flat) - sum(failures), sum(failures), elapsed, flat)
+    return Load(len(flat) - sum(failures), sum(failures), elapsed, flat, sum(statuses, Counter()))
 
 
 def issue_token(factory: sessionmaker[Session], username: str) -> str:
@@ -620,8 +625,8 @@ def main() -> None:
                 f" per run after {warm} warm-up requests per client; uvicorn access log on"
             )
             with tempfile.TemporaryDirectory(prefix="zhili-bench-media-") as media:
-                log = Path(media) / "uvicorn.log"
                 for workers in [int(w) for w in args.workers.split(",")]:
+                    log = Path(media) / f"uvicorn-{workers}.log"
                     total = m + warm * args.clients
                     bodies = [
                         json.dumps(b, ensure_ascii=False).encode()
@@ -670,6 +675,15 @@ def main() -> None:
                             f"  p50 {load.pct(50):6.1f} ms  p95 {load.pct(95):6.1f} ms"
                             f"  ({load.ok:,} ok, {load.failed} failed, {load.seconds:.2f} s){ratio}"
                         )
+                        if load.failed:
+                            print(f"  answers, warm-up included: {dict(load.statuses)}")
+                    errors = Counter(
+                        line.strip()[:120]
+                        for line in log.read_text(errors="replace").splitlines()
+                        if "Error:" in line and not line.startswith(" ")
+                    )
+                    for line, count in errors.most_common(5):
+                        print(f"server log: {count} x {line}")
         engine.dispose()
     load_after = os.getloadavg()
     print(f"load average {load_after[0]:.2f} {load_after[1]:.2f} at the end")

@@ -425,3 +425,20 @@ def test_an_export_goes_round_trip_through_the_importer(session: Session, w: Bas
         session, actor=None, vault=w.vault, kind="persons", data=masked, filename="p.csv"
     )
     assert refused.status == "rejected"  # a masked file can never overwrite real numbers
+
+
+def test_one_household_has_one_head_and_one_address(session: Session, w: BaseWorld) -> None:
+    rows = family()
+    rows[1][4] = "户主"  # the spouse written as a second head
+    rows[2][2] = "A0001-3-2-501"  # the child placed at another address, same household
+    job = run_import(
+        session,
+        actor=None,
+        vault=w.vault,
+        kind="persons",
+        data=table(HEADER, rows),
+        filename="p.csv",
+    )
+    assert job.status == "rejected"
+    assert [(e["row"], e["field"]) for e in job.errors] == [(3, "relation"), (4, "household_code")]
+    assert job.errors[1]["reason_zh"] == "户 H502 在第2行登记于另一地址"

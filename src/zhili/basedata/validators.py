@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 
 from zhili.org.users.schemas import PHONE_RE
 
@@ -78,7 +79,7 @@ OLDEST_BIRTH_YEAR = 1900
 
 def id_check_char(first17: str) -> str:
     """The 18th character of a citizen ID number for its first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), _ID_WEIGHTS))
     return _ID_CHECK[total % 11]
 
 

@@ -10,7 +10,7 @@ A resident's ID number is stored three times, none of them in clear:
 
 A plain hash would not do: an ID number has so little entropy (region, birth date and
 sequence are guessable) that a stolen table of SHA-256 digests is reversed in seconds. The HMAC
-key lives outside the database, so a dump alone reveals nothing (docs/decisions).
+key lives outside the database, so a dump alone reveals nothing (docs/decisions/0004).
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # -- basedata -------------------------------------------------------------------------
     # Key for ID numbers at rest (AES-GCM) and for their keyed lookup index (HMAC-SHA256).
     # Empty: derived from secret_key. Set it on its own in production, so that rotating the
-    # secret key never makes stored ID numbers unreadable (docs/decisions/0002).
+    # secret key never makes stored ID numbers unreadable (docs/decisions/0004).
     personal_data_key: str = ""
     # Household visits (入户率): share of households each grid should visit in a rolling year.
     visit_target_rate: float = Field(default=0.9, gt=0, le=1)

@@ -95,7 +95,8 @@ class Household(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     dwelling_id: Mapped[int] = mapped_column(ForeignKey("dwelling.id"), index=True)
-    grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    # Copied from the dwelling (which holds the foreign key) for one-table grid counts.
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
     region_path: Mapped[str] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from zhili.basedata import scope
@@ -188,6 +188,8 @@ def run(
     # it (DDL is transactional on both backends); dropping it in an aborted PostgreSQL
     # transaction would only hide the real error.
     total = 0
+    pairs = [(i, n) for i, n in enumerate(names) if n]
+    width = len(names)
     buffer: list[dict[str, Any]] = []
     for number, cells in rows:
         if not any(c.strip() for c in cells):
@@ -196,7 +198,10 @@ def run(
         if any(c.strip() for c in cells[len(names) :]):
             errors.append(RowError(number, "row", "more cells than columns", "单元格多于表头列数"))
             continue
-        values = {n: cells[i].strip() for i, n in enumerate(names) if n and i < len(cells)}
+        if len(cells) >= width:
+            values = {n: cells[i].strip() for i, n in pairs}
+        else:
+            values = {n: cells[i].strip() for i, n in pairs if i < len(cells)}
         try:
             record = kind.parse(values, ctx)
         except RowInvalid as exc:
@@ -212,7 +217,13 @@ def run(
     load(session, staging, buffer)
     if progress is not None:
         progress("validate", total, total)
+    if session.get_bind().dialect.name == "postgresql":
+        # Temporary tables are never analysed automatically; without statistics the planner
+        # would pick nested loops for the whole-file joins below.
+        session.execute(text(f'ANALYZE "{staging.name}"'))
     errors += kind.checks(staging, ctx)
+    if progress is not None:
+        progress("checks", total, total)
     errors.sort(key=lambda e: (e.row, e.field))
     valid = total - len({e.row for e in errors})
     counts = Counts()

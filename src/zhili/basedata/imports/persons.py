@@ -155,19 +155,16 @@ class Persons:
                 for row, code, first_row in moved
             ],
         )
-        heads = staging.alias("heads")
+        heads = (
+            select(staging.c.household_code.label("h"), func.min(staging.c.row).label("first"))
+            .where(staging.c.relation == "head")
+            .group_by(staging.c.household_code)
+            .subquery()
+        )
         extra_heads = (
             select(staging.c.row)
-            .where(staging.c.relation == "head")
-            .where(
-                select(heads.c.row)
-                .where(
-                    heads.c.household_code == staging.c.household_code,
-                    heads.c.relation == "head",
-                    heads.c.row < staging.c.row,
-                )
-                .exists()
-            )
+            .join(heads, heads.c.h == staging.c.household_code)
+            .where(staging.c.relation == "head", staging.c.row > heads.c.first)
         )
         errors += [
             RowError(row, "relation", "a second head of the household", "同一户有两个户主")
@@ -237,6 +234,8 @@ class Persons:
 
 
 def _groups(value: str, ctx: Context) -> str | None:
+    if not value:
+        return None
     parts = [p.strip() for p in _SPLIT.split(value) if p.strip()]
     if not parts:
         return None

@@ -56,8 +56,9 @@ class Resident(Base):
     inflow_reason: Mapped[str | None] = mapped_column(String(16))  # migrants
     left_behind_kind: Mapped[str | None] = mapped_column(String(16))
     # Where the resident lives, copied from the household so that scope filters and grid
-    # counts never join three tables.
-    grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    # counts never join three tables. No foreign key: the household holds the real one, and
+    # a second check per row would cost a bulk import of a million residents seconds.
+    grid_id: Mapped[int] = mapped_column(Integer)
     region_path: Mapped[str] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -176,7 +176,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["dwelling_id"], ["dwelling.id"], name="fk_household_dwelling_id_dwelling"
         ),
-        sa.ForeignKeyConstraint(["grid_id"], ["region.id"], name="fk_household_grid_id_region"),
         sa.PrimaryKeyConstraint("id", name="pk_household"),
         sa.UniqueConstraint("code", name="uq_household_code"),
     )
@@ -252,7 +251,6 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["grid_id"], ["region.id"], name="fk_resident_grid_id_region"),
         sa.ForeignKeyConstraint(
             ["household_id"], ["household.id"], name="fk_resident_household_id_household"
         ),
