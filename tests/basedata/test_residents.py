@@ -153,6 +153,7 @@ def test_special_groups_are_visible_only_to_roles_that_follow_them(
         url, headers=h(session, w.staff.gridder1), json={"special_group": "released_prisoner"}
     )
     assert r.status_code == 200 and r.json()["special_groups"] == ["released_prisoner"]
+    masked(r.json())
     community = client.get(
         f"{API}/residents/{w.wang.id}", headers=h(session, w.staff.community)
     ).json()

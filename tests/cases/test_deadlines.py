@@ -177,9 +177,57 @@ def test_a_24_hour_utility_case_ignores_the_holiday(
 def test_a_case_must_be_accepted_before_it_is_due(
     session: Session, world: World, clock: ManualClock
 ) -> None:
+    # a utility case's response time is 2 working hours (the catalogue default), which from
+    # the first day of the break would end on Tue 24 Feb 11:00: after the 24 natural hours
     case = _dispatch(session, world, clock, bj(2026, 2, 15, 10, 0), category="H0103")
-    assert case.respond_by is not None and case.deadline_at is not None
-    assert case.respond_by <= case.deadline_at
+    assert case.deadline_at == bj(2026, 2, 16, 10, 0)
+    assert case.respond_by == case.deadline_at
+
+
+def test_an_escalated_emergency_must_still_be_accepted_within_thirty_minutes(
+    session: Session, world: World, clock: ManualClock
+) -> None:
+    s = world.staff
+    clock.set(bj(2025, 10, 3, 23, 0))  # a National Day holiday night
+    case = report(session, world, category="E0104", urgency=Urgency.emergency)
+    cases.register(session, actor=s.dispatcher, case_id=case.id)
+    cases.dispatch(
+        session,
+        actor=s.dispatcher,
+        settings=world.settings,
+        case_id=case.id,
+        region_id=world.city.community.id,
+    )
+    handling.accept(session, actor=s.community, case_id=case.id)
+    clock.set(bj(2025, 10, 3, 23, 10))
+    handling.escalate(session, actor=s.community, case_id=case.id, reason="社区无力处置")
+    session.flush()
+    assert case.handler_region_id == world.city.street.id
+    assert case.deadline_at == bj(2025, 10, 4, 1, 0)
+    # its own 30 natural minutes again (escalate used to give the general 2 working hours:
+    # Thu 9 October 11:00, after the holiday)
+    assert case.respond_by == bj(2025, 10, 3, 23, 40)
+
+
+def test_an_escalated_utility_case_must_be_accepted_before_it_is_due(
+    session: Session, world: World, clock: ManualClock
+) -> None:
+    s = world.staff
+    clock.set(bj(2026, 2, 15, 10, 0))  # the first day of the Spring Festival break
+    case = report(session, world, category="H0103")
+    cases.register(session, actor=s.dispatcher, case_id=case.id)
+    cases.dispatch(
+        session,
+        actor=s.dispatcher,
+        settings=world.settings,
+        case_id=case.id,
+        region_id=world.city.community.id,
+    )
+    clock.set(bj(2026, 2, 15, 12, 0))
+    handling.escalate(session, actor=s.community, case_id=case.id, reason="需街道协调")
+    session.flush()
+    # 2 working hours from now would end on Tue 24 Feb 11:00; the case is due before that
+    assert case.deadline_at == case.respond_by == bj(2026, 2, 16, 10, 0)
 
 
 def test_an_emergency_has_two_natural_hours_and_thirty_minutes_to_respond(

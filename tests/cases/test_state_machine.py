@@ -11,16 +11,17 @@ exactly as it was. A success must write one event and one audit row per step and
 case's version. The supervision tick runs with the clock moved on by minutes to days.
 
 After every step, for every case (``every_case_is_consistent``): the stored state is what
-``replay`` makes of its events; event seqs run 1..n and ``event_seq`` is n; one audit row per
-event; the counters (returns, reworks, reopenings, extensions, escalations) match the
-history; reopenings stay within the limit; an open case has a running clock (start <= yellow
-<= red), a closed, rejected or merged one none; only the tick sets ``overdue``, and only
-after the deadline; a dispatched, handling or handled case has exactly one handler (and a
-response deadline, and a response once accepted), a received, registered, rejected or
-merged one none, a closed one only if it was closed by verification; a merged case leads
-through its merges to one standing; an open whistle means a case being handled (or sent
-back up by escalation), never one waiting for verification; a whistle completes exactly when
-every summoned department has finished its part.
+``replay`` makes of its events; event seqs run 1..n and ``event_seq`` is n; one audit row
+per event, and the audit rows together tell the current value of every audited field; the
+counters (returns, reworks, reopenings, extensions, escalations) match the history;
+reopenings stay within the limit; an open case has a running clock (start <= yellow <= red),
+a closed, rejected or merged one none; only the tick sets ``overdue``, and only after the
+deadline; a dispatched, handling or handled case has exactly one handler (and a response
+deadline, and a response once accepted), a received, registered, rejected or merged one
+none, a closed one only if it was closed by verification; a merged case points at a case
+neither merged nor rejected; an open whistle means a case being handled (or sent back up by
+escalation), never one waiting for verification; a whistle completes exactly when every
+summoned department has finished its part.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, Phase
+from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -51,8 +52,10 @@ from sqlalchemy.orm import Session
 
 from factories.cases import World, make_world, report
 from factories.org import LAT0, LON0
+from zhili.cases import queries
 from zhili.cases import service as cases
 from zhili.cases.handling import service as handling
+from zhili.cases.history import CASE_AUDIT_FIELDS
 from zhili.cases.models import (
     Case,
     CaseCaller,
@@ -74,7 +77,7 @@ from zhili.cases.whistles.models import (
     WhistleType,
 )
 from zhili.cases.workflow import OPEN, TRANSITIONS, Action, replay
-from zhili.core.audit import AuditLog
+from zhili.core.audit import AuditLog, snapshot
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -121,9 +124,12 @@ STAGES = (
 )
 
 # Three times in four the person who would naturally take the step (None), else anyone.
-who = st.tuples(st.integers(0, 3), st.sampled_from(STAFF)).map(lambda t: None if t[0] else t[1])
+# (Hypothesis leans towards small numbers, so the common choices are the small ones.)
+who = st.tuples(st.integers(0, 3), st.sampled_from(STAFF)).map(
+    lambda t: t[1] if t[0] == 3 else None
+)
 # (prefer, three times in four, a case whose state allows the action?, which one)
-target = st.tuples(st.integers(0, 3).map(bool), st.integers(0, 1 << 16))
+target = st.tuples(st.integers(0, 3).map(lambda n: n < 3), st.integers(0, 1 << 16))
 # the optimistic-locking version sent with the request: none, the one read, a stale one
 version = st.sampled_from(("none", "current", "none", "current", "stale"))
 
@@ -177,8 +183,20 @@ _SUMMONS = select(WhistleSummons.id, WhistleSummons.state, WhistleSummons.report
 )
 _ALL_CASES = select(Case)
 _ALL_EVENTS = select(CaseEvent).order_by(CaseEvent.case_id, CaseEvent.seq)
-_CASE_AUDITS = select(AuditLog.entity_id, AuditLog.action).where(AuditLog.entity_type == "case")
+_CASE_AUDITS = (
+    select(AuditLog.entity_id, AuditLog.action, AuditLog.after)
+    .where(AuditLog.entity_type == "case")
+    .order_by(AuditLog.id)
+)
 _OPEN_WHISTLES = select(Whistle.case_id).where(Whistle.state == WhistleState.open.value)
+
+
+def _same(told: Any, value: Any) -> bool:
+    """Audit rows keep datetimes as ISO text, in whatever zone they were computed in."""
+    if isinstance(told, str) and isinstance(value, str):
+        with suppress(ValueError):
+            return datetime.fromisoformat(told) == datetime.fromisoformat(value)
+    return bool(told == value)
 
 
 def applicable(action: Action) -> Callable[[CaseMachine], bool]:
@@ -386,8 +404,10 @@ class CaseMachine(RuleBasedStateMachine):
             "street": path[:3],
             "reopened": [*path, reopen, *path[1:]],
         }[stage]
-        for fn in steps:
-            assert self._act(f"seed {stage}", fn) is not None
+        for fn in steps:  # no refusal expected: straight through, checked by the invariants
+            self.clock.advance(timedelta(seconds=1))
+            fn()
+        self.s.flush()
 
     @rule(
         actor=who,
@@ -718,7 +738,7 @@ class CaseMachine(RuleBasedStateMachine):
         how=version,
         resolved=st.booleans(),
         satisfaction=st.sampled_from(("satisfied", "basic", "unsatisfied")),
-        reopen=st.booleans(),
+        reopen=st.booleans().map(lambda b: not b),  # mostly asking to reopen
     )
     def visit(
         self,
@@ -921,9 +941,11 @@ class CaseMachine(RuleBasedStateMachine):
         events: dict[int, list[CaseEvent]] = {i: [] for i in self.case_ids}
         for e in s.scalars(_ALL_EVENTS):
             events[e.case_id].append(e)
-        audits: dict[str, list[str]] = {str(i): [] for i in self.case_ids}
-        for entity_id, action in s.execute(_CASE_AUDITS):
-            audits[entity_id].append(action)
+        audits: dict[str, list[tuple[str, dict[str, Any] | None]]] = {
+            str(i): [] for i in self.case_ids
+        }
+        for entity_id, action, after in s.execute(_CASE_AUDITS):
+            audits[entity_id].append((action, after))
         open_whistles = Counter(s.scalars(_OPEN_WHISTLES))
         self.states = {case_id: case.state for case_id, case in rows.items()}
         self.open_whistles = sum(open_whistles.values())
@@ -937,7 +959,11 @@ class CaseMachine(RuleBasedStateMachine):
         self._check_whistles()
 
     def _check_case(
-        self, case: Case, events: list[CaseEvent], audits: list[str], rows: dict[int, Case]
+        self,
+        case: Case,
+        events: list[CaseEvent],
+        audits: list[tuple[str, dict[str, Any] | None]],
+        rows: dict[int, Case],
     ) -> None:
         state = CaseState(case.state)
         label = f"case {case.id} ({state})"
@@ -945,8 +971,14 @@ class CaseMachine(RuleBasedStateMachine):
         assert replay((e.action, e.from_state, e.to_state) for e in events) == state, label
         assert [e.seq for e in events] == list(range(1, len(events) + 1)), label
         assert case.event_seq == len(events), label
-        # one audit row per step, naming the same action
-        assert sorted(audits) == sorted(f"case.{e.action}" for e in events), label
+        # one audit row per step, naming the same action, and together the audit rows tell
+        # the current value of every audited field (no change goes unrecorded)
+        assert sorted(a for a, _ in audits) == sorted(f"case.{e.action}" for e in events), label
+        told: dict[str, Any] = {}
+        for _, after in audits:
+            told.update(after or {})
+        for name, value in snapshot(case, CASE_AUDIT_FIELDS).items():
+            assert _same(told.get(name), value), f"{label}: {name} {told.get(name)} ≠ {value}"
         # counters are what the history says
         count = Counter(e.action for e in events)
         assert case.return_count == count[Action.return_.value], label
@@ -980,16 +1012,11 @@ class CaseMachine(RuleBasedStateMachine):
             assert handlers == [], label
         if state == S.closed:
             assert case.closed_at is not None and case.close_reason, label
-        # a merged duplicate leads, through the cases it was merged into, to one still standing
-        # (not necessarily in one hop, nor to a case not rejected later: see the xfail tests)
+        # a merged duplicate points at a case still standing
         if state == S.merged:
-            seen = {case.id}
-            into = case
-            while into.state == S.merged:
-                assert into.merged_into_id is not None, label
-                assert into.merged_into_id not in seen, f"{label}: merge cycle"
-                seen.add(into.merged_into_id)
-                into = rows[into.merged_into_id]
+            assert case.merged_into_id is not None, label
+            into = rows[case.merged_into_id]
+            assert into.state not in (S.merged, S.rejected), f"{label} → {into.state}"
         else:
             assert case.merged_into_id is None, label
 
@@ -1021,19 +1048,18 @@ def test_random_use_keeps_every_case_consistent(session: Session, settings: Sett
     Machine.session = session
     Machine.world = world
     Machine.stats = stats
+    # The same 40 runs every time, so CI never passes or fails by luck; set
+    # ZHILI_STATEFUL_EXAMPLES=500 (say) to explore that many fresh random runs instead.
+    explore = int(os.environ.get("ZHILI_STATEFUL_EXAMPLES", "0"))
     run_state_machine_as_test(
         Machine,
         settings=hsettings(
-            max_examples=int(os.environ.get("SM_EXAMPLES", "40")),
+            max_examples=explore or 40,
             stateful_step_count=30,
+            derandomize=not explore,
             deadline=None,
             database=None,
-            # the same examples on every run: CI must not pass or fail by luck
-            derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            phases=[Phase.explicit, Phase.reuse, Phase.generate]
-            if os.environ.get("SM_NOSHRINK")
-            else list(Phase),
         ),
     )
     for line in sorted(stats.items()):
@@ -1041,7 +1067,7 @@ def test_random_use_keeps_every_case_consistent(session: Session, settings: Sett
     # The machine must reach deep into the workflow, or its invariants prove little: most
     # kinds of action succeed at least once (which ones varies from run to run).
     done = {k for k in stats if k.endswith(": done") and not k.startswith("seed")}
-    assert {"intake: done", "register: done", "accept: done"} <= done
+    assert {"intake: done", "register: done", "accept: done", "submit result: done"} <= done
     assert len(done) >= 15, sorted(done)
 
 
@@ -1127,36 +1153,62 @@ def test_replay_refuses_an_impossible_history(
 
 
 # -- merged duplicates -------------------------------------------------------------------
-# The merge service refuses a target that is merged or rejected, but a case that has already
-# absorbed duplicates can itself be merged or rejected afterwards, and the duplicates then
-# point at a dead case (their callers did move along and were told). The machine above checks
-# only that the chain of merges ends at a case that is not merged; these record the gap.
+# The merge service refuses a target that is merged or rejected; a case that has absorbed
+# duplicates may not be rejected afterwards, and when it is merged on, its duplicates follow
+# (a "follow" step in their own history).
 
 
-def test_a_duplicate_is_never_left_merged_into_a_rejected_case(
+def test_a_case_that_absorbed_a_duplicate_is_not_rejected(
     session: Session, settings: Settings
 ) -> None:
     w = make_world(session, settings)
     dispatcher = w.staff.dispatcher
     first, duplicate = report(session, w), report(session, w)
     cases.merge(session, actor=dispatcher, case_id=duplicate.id, into_case_id=first.id)
-    # refusing the rejection would be a fix too
-    with suppress(*REFUSALS), session.begin_nested():
+    with pytest.raises(Conflict, match="duplicates were merged"):
         cases.reject(session, actor=dispatcher, case_id=first.id, reason="不属于受理范围")
-    session.expire_all()
-    into = session.get(Case, duplicate.merged_into_id)
-    assert into is not None and into.state not in (S.merged, S.rejected)
+    session.flush()
+    assert (first.state, duplicate.state) == (S.received, S.merged)
+    assert duplicate.merged_into_id == first.id
 
 
-def test_a_duplicate_is_never_left_merged_into_a_merged_case(
-    session: Session, settings: Settings
-) -> None:
+def _merge_twice(session: Session, settings: Settings) -> tuple[Case, Case, Case]:
     w = make_world(session, settings)
     dispatcher = w.staff.dispatcher
     first, second, third = report(session, w), report(session, w), report(session, w)
     cases.merge(session, actor=dispatcher, case_id=third.id, into_case_id=second.id)
-    with suppress(*REFUSALS), session.begin_nested():
-        cases.merge(session, actor=dispatcher, case_id=second.id, into_case_id=first.id)
+    cases.merge(session, actor=dispatcher, case_id=second.id, into_case_id=first.id)
+    session.flush()
     session.expire_all()
-    into = session.get(Case, third.merged_into_id)
-    assert into is not None and into.state not in (S.merged, S.rejected)
+    return first, second, third
+
+
+def test_a_duplicate_follows_its_case_when_that_is_merged_on(
+    session: Session, settings: Settings
+) -> None:
+    first, second, third = _merge_twice(session, settings)
+    assert (second.state, third.state) == (S.merged, S.merged)
+    assert second.merged_into_id == third.merged_into_id == first.id
+    callers = session.scalars(select(CaseCaller.case_id)).all()
+    assert callers == [first.id] * 3
+
+
+def test_moving_a_duplicate_to_the_new_case_is_on_record(
+    session: Session, settings: Settings
+) -> None:
+    first, second, third = _merge_twice(session, settings)
+    afters = session.scalars(
+        select(AuditLog.after)
+        .where(AuditLog.entity_type == "case", AuditLog.entity_id == str(third.id))
+        .order_by(AuditLog.id)
+    ).all()
+    told: dict[str, Any] = {}
+    for after in afters:
+        told.update(after or {})
+    assert third.merged_into_id == first.id
+    assert told["merged_into_id"] == first.id
+    # a step of the duplicate's own history, which replays to where it stands
+    events = queries.events_of(session, third.id)
+    assert [e.action for e in events] == ["intake", "merge", "follow"]
+    assert events[-1].data == {"from": second.number, "into": first.number}
+    assert replay((e.action, e.from_state, e.to_state) for e in events) == S.merged

@@ -29,7 +29,7 @@ def grid_profile(session: Session, *, actor: User, grid_id: int, target: float) 
         rows = session.execute(select(column, func.count()).where(where).group_by(column))
         return {str(k): int(n) for k, n in rows.all()}
 
-    by_type = grouped(Resident.resident_type, Resident.grid_id == grid.id)
+    by_type = grouped(Resident.resident_type, Resident.region_path == grid.path)
     by_use = grouped(Dwelling.use, Dwelling.grid_id == grid.id)
     by_kind = grouped(Unit.kind, Unit.grid_id == grid.id)
     special = None

@@ -323,9 +323,17 @@ def merge(
     callers = session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)).all()
     for caller in callers:
         caller.case_id = target.id
-    # duplicates merged into this case follow it, so none points at a merged case
+    # duplicates merged into this case follow it, so none points at a merged case; the move
+    # is a step of their own history (an event and an audit row), like every change
     for earlier in session.scalars(select(Case).where(Case.merged_into_id == case.id)):
-        earlier.merged_into_id = target.id
+        step(
+            session,
+            earlier,
+            actor=actor,
+            action=Action.follow,
+            data={"from": case.number, "into": target.number},
+            changes={"merged_into_id": target.id},
+        )
     step(
         session,
         case,

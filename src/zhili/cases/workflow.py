@@ -25,6 +25,7 @@ class Action(StrEnum):
     resolve_on_spot = "resolve_on_spot"  # 网格员自行处置
     merge = "merge"
     absorb = "absorb"  # the earlier case takes in a merged duplicate and its callers
+    follow = "follow"  # a merged duplicate follows its case when that is merged on in turn
     dispatch = "dispatch"
     accept = "accept"  # 签收 (the response)
     return_ = "return"  # 退单
@@ -54,6 +55,7 @@ ACTION_LABELS_ZH: dict[Action, str] = {
     Action.resolve_on_spot: "自行处置",
     Action.merge: "合并",
     Action.absorb: "并入重复案件",
+    Action.follow: "随并案转移",
     Action.dispatch: "派遣",
     Action.accept: "签收",
     Action.return_: "退单",
@@ -90,6 +92,7 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.answer: Transition(frozenset({S.received}), S.closed),
     Action.merge: Transition(frozenset({S.received, S.registered}), S.merged),
     Action.absorb: Transition(OPEN | {S.closed}, None),
+    Action.follow: Transition(frozenset({S.merged}), None),
     Action.dispatch: Transition(frozenset({S.registered}), S.dispatched),
     Action.accept: Transition(frozenset({S.dispatched}), S.handling),
     Action.return_: Transition(frozenset({S.dispatched, S.handling}), S.registered),

@@ -145,6 +145,8 @@ def upsert(
     compare: Sequence[str],
     *,
     versioned: bool = True,
+    update_rows: bool = True,
+    insert_rows: bool = True,
 ) -> None:
     """Update the rows whose compared columns differ, then insert the new ones: re-importing
     the same file touches no row (no new version, no new updated_at). Two set-based

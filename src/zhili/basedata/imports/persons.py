@@ -111,17 +111,14 @@ class Persons:
             if value is not None and not _CODE_RE.match(value):
                 raise RowInvalid(name, "1–40 letters, digits or -", "应为1–40位字母、数字或-")
         groups = _groups(values.get("special_groups", ""), ctx)
-        return {
-            **{c: person[c] for c in PERSON_COLUMNS},
-            "id_type": person["id_type"],
-            "id_index": ctx.vault.index(person["id_type"], number),
-            "id_cipher": ctx.vault.seal(number),
-            "id_masked": mask_id_number(number),
-            "household_code": household,
-            "special_groups": groups,
-            "address_code": code,
-            "address_text": text,
-        }
+        person["id_index"] = ctx.vault.index(person["id_type"], number)
+        person["id_cipher"] = ctx.vault.seal(number)
+        person["id_masked"] = mask_id_number(number)
+        person["household_code"] = household
+        person["special_groups"] = groups
+        person["address_code"] = code
+        person["address_text"] = text
+        return person
 
     def checks(self, staging: Table, ctx: Context) -> list[RowError]:
         session = ctx.session
@@ -221,13 +218,24 @@ class Persons:
         ).join(Household, Household.code == staging.c.household_code)
         table = Resident.__table__
         existing = common.matched(session, table, staging, "id_index", "id_index")
-        changes = common.changed_rows(session, table, source.subquery(), "id_index", COMPARED)
+        total = session.scalar(select(func.count()).select_from(staging)) or 0
+        changes = (
+            common.changed_rows(session, table, source.subquery(), "id_index", COMPARED)
+            if existing
+            else []
+        )
         common.audit_many(ctx, "resident.update", "resident", changes)
         common.upsert(
-            session, Resident, source, list(source.selected_columns.keys()), "id_index", COMPARED
+            session,
+            Resident,
+            source,
+            list(source.selected_columns.keys()),
+            "id_index",
+            COMPARED,
+            update_rows=bool(changes),
+            insert_rows=existing < total,
         )
         _special_groups(ctx, staging)
-        total = session.scalar(select(func.count()).select_from(staging)) or 0
         return Counts(
             inserted=total - existing, updated=len(changes), unchanged=existing - len(changes)
         )

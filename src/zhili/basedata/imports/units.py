@@ -65,11 +65,22 @@ def _write(
     )
     table = model.__table__
     existing = common.matched(ctx.session, table, staging, key, key)
-    changes = common.changed_rows(ctx.session, table, source.subquery(), key, compare)
+    total = ctx.session.scalar(select(func.count()).select_from(staging)) or 0
+    changes = (
+        common.changed_rows(ctx.session, table, source.subquery(), key, compare) if existing else []
+    )
     common.audit_many(ctx, f"{model.__name__.lower()}.update", model.__name__.lower(), changes)
     names = list(source.selected_columns.keys())
-    common.upsert(ctx.session, model, source, names, key, compare)
-    total = ctx.session.scalar(select(func.count()).select_from(staging)) or 0
+    common.upsert(
+        ctx.session,
+        model,
+        source,
+        names,
+        key,
+        compare,
+        update_rows=bool(changes),
+        insert_rows=existing < total,
+    )
     return Counts(
         inserted=total - existing, updated=len(changes), unchanged=existing - len(changes)
     )

@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -64,11 +63,9 @@ class Resident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # Few indexes on purpose: each one costs every row of a bulk import. Lists filter by
+    # region_path first (scope), then by name or type within the area.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
-    __table_args__ = (
-        Index("ix_resident_grid_type", "grid_id", "resident_type"),
-        Index("ix_resident_name", "name"),
-    )
 
 
 class SpecialGroupRecord(Base):

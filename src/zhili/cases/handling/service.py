@@ -125,6 +125,14 @@ def escalate(
         )
     parent = session.get(Region, unit.parent_id)
     assert parent is not None
+    # the unit taking it over gets the case's own response time from now (an emergency's 30
+    # natural minutes, not 2 working hours), and, as at dispatch, no longer than the case
+    # has left to be fixed
+    now = utcnow()
+    category = session.get(Category, case.category_id) if case.category_id else None
+    respond_by = sla.calendar().deadline(now, sla.response_rule(category, case.urgency))
+    if case.deadline_at is not None and now < case.deadline_at:
+        respond_by = min(respond_by, case.deadline_at)
     # a grid escalates to its community, a community to its street
     step(
         session,
@@ -136,8 +144,7 @@ def escalate(
         changes={
             "handler_region_id": parent.id,
             "responded_at": None,
-            # the unit taking it over gets its own response time from now
-            "respond_by": sla.calendar().deadline(utcnow(), sla.GENERAL_RESPONSE),
+            "respond_by": respond_by,
         },
     )
     notify(

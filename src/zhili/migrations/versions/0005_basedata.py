@@ -257,9 +257,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_resident"),
         sa.UniqueConstraint("id_index", name="uq_resident_id_index"),
     )
-    op.create_index("ix_resident_grid_type", "resident", ["grid_id", "resident_type"], unique=False)
     op.create_index("ix_resident_household_id", "resident", ["household_id"], unique=False)
-    op.create_index("ix_resident_name", "resident", ["name"], unique=False)
     op.create_index("ix_resident_region_path", "resident", ["region_path"], unique=False)
     op.create_table(
         "special_group_record",
