@@ -80,9 +80,14 @@ def test_wilson_by_hand_and_at_the_edges() -> None:
     assert low == 0.0 and high == pytest.approx(0.27753, abs=1e-5)
     assert wilson(10, 10)[0] == pytest.approx(1 - 0.27753, abs=1e-5)
     assert wilson(0, 0) == (0.0, 1.0)
-    t = tally([{"code": "A", "kind": "single", "text": "?", "options": ["满意", "基本满意", "不满意"],
-                "positive": ["满意", "基本满意"]}],
-              [{"A": "满意"}, {"A": "基本满意"}, {"A": "不满意"}, {}])  # fmt: skip
+    question = {
+        "code": "A",
+        "kind": "single",
+        "text": "?",
+        "options": ["满意", "基本满意", "不满意"],
+        "positive": ["满意", "基本满意"],
+    }
+    t = tally([question], [{"A": "满意"}, {"A": "基本满意"}, {"A": "不满意"}, {}])
     assert (t["A"].n, t["A"].positive) == (3, 2)
 
 
