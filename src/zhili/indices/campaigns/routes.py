@@ -17,6 +17,7 @@ from zhili.indices.campaigns.models import (
     CampaignState,
     EvalCampaign,
     EvalCatalogue,
+    EvalCheckItem,
     EvalCriterion,
     EvalEvidence,
 )
@@ -61,11 +62,12 @@ async def import_catalogue(
 @router.get("/catalogues", response_model=list[CatalogueOut])
 def list_catalogues(session: SessionDep, user: CurrentUser) -> list[CatalogueOut]:
     authorize(session, actor=user, permission=Permission.evaluation_read)
-    counts = dict(
-        session.execute(
+    counts = {
+        catalogue_id: n
+        for catalogue_id, n in session.execute(
             select(EvalCriterion.catalogue_id, func.count()).group_by(EvalCriterion.catalogue_id)
         )
-    )
+    }
     return [
         CatalogueOut(id=c.id, name=c.name, criteria=counts.get(c.id, 0))
         for c in session.scalars(select(EvalCatalogue).order_by(EvalCatalogue.id))
@@ -134,16 +136,14 @@ def record_visit(
     session: SessionDep, user: CurrentUser, campaign_id: int, body: VisitIn
 ) -> dict[str, Any]:
     """实地测评: one site of one unit, with its check items."""
-    data = body.model_dump()
-    visit = service.record_visit(session, actor=user, campaign_id=campaign_id, **data)
+    visit = service.record_visit(session, actor=user, campaign_id=campaign_id, **body.model_dump())
     session.flush()
-    from_db = session.execute(
-        select(EvalCriterion.code, EvalCriterion.id).where(
-            EvalCriterion.catalogue_id == service.get_campaign(session, campaign_id).catalogue_id
-        )
+    items = session.scalars(
+        select(EvalCheckItem.id)
+        .where(EvalCheckItem.visit_id == visit.id)
+        .order_by(EvalCheckItem.id)
     )
-    ids = dict(from_db)
-    return {"id": visit.id, "criteria": [ids[i["criterion_code"]] for i in data["items"]]}
+    return {"id": visit.id, "items": list(items)}
 
 
 @router.post("/check-items/{item_id:int}/photos", status_code=201)

@@ -102,7 +102,9 @@ def import_catalogue(
         raise Conflict(
             f"catalogue {name} exists", f"测评体系「{name}」已存在", current_state="exists"
         )
-    departments = dict(session.execute(select(Department.code, Department.id)).all())
+    departments = {
+        code: id_ for code, id_ in session.execute(select(Department.code, Department.id))
+    }
     rows = parse_workbook(data, departments=departments)
     catalogue = EvalCatalogue(
         name=name,

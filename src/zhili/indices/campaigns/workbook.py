@@ -39,7 +39,7 @@ def _bytes(wb: Workbook) -> bytes:
 
 def _criteria_sheet(wb: Workbook, unit: UnitScore, first: bool) -> None:
     ws = _sheet(
-        wb, "得分明细" if first else f"{unit.name[:20]}得分",
+        wb, "得分明细",
         ["编号", "测评标准", "测评方法", "分值", "得分", "短板", "说明"], first=first,
     )  # fmt: skip
     for c in unit.criteria:
