@@ -120,10 +120,14 @@ def test_an_evaluator_records_a_visit_with_a_photo_over_http(
         client.post(f"{BASE}/{cid}/open?version={r.json()['version']}", headers=ev).status_code
         == 409
     )
+    item = {"criterion_code": "C1", "outcome": "deduction", "deduction": 1.5, "note": "台账缺"}
     visit = {
-        "region_id": s.s1.id, "site_type": "小区", "site_name": "幸福小区", "visited_on": "2026-11-21",
-        "items": [{"criterion_code": "C1", "outcome": "deduction", "deduction": 1.5, "note": "台账缺"}],
-    }  # fmt: skip
+        "region_id": s.s1.id,
+        "site_type": "小区",
+        "site_name": "幸福小区",
+        "visited_on": "2026-11-21",
+        "items": [item],
+    }
     r = client.post(f"{BASE}/{cid}/visits", headers=ev, json=visit)
     assert r.status_code == 201, r.text
     item_id = r.json()["items"][0]
