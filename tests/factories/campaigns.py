@@ -26,6 +26,7 @@ from zhili.cases.storage import LocalStorage
 from zhili.core.config import Settings
 from zhili.core.security import Role
 from zhili.indices.campaigns import service
+from zhili.indices.campaigns.evidence import service as evidence_service
 from zhili.indices.campaigns.models import CampaignState, EvalCampaign, EvalCatalogue
 from zhili.indices.campaigns.questionnaires import service as surveys
 from zhili.org import service as org
@@ -166,7 +167,7 @@ def evidence(
     session: Session, s: Story, settings: Settings, user: User, region: Region, item: str,
     campaign: EvalCampaign | None = None,
 ) -> int:  # fmt: skip
-    row = service.upload_evidence(
+    row = evidence_service.upload_evidence(
         session, actor=user, settings=settings, storage=s.storage,
         campaign_id=(campaign or s.campaign).id, region_id=region.id, criterion_code="C3",
         item=item, filename=f"{item}.pdf", data=b"%PDF-1.4 " + item.encode(),
@@ -192,7 +193,7 @@ def fill_first_round(session: Session, s: Story, settings: Settings) -> None:
     ])  # fmt: skip
     for item, ok in (("工作方案", True), ("会议记录", False), ("台账", True)):
         eid = evidence(session, s, settings, s.street1, s.s1, item)
-        service.review_evidence(
+        evidence_service.review_evidence(
             session, actor=s.reviewer, evidence_id=eid, accept=ok,
             reason=None if ok else "会议记录缺少签到表",
         )  # fmt: skip

@@ -21,6 +21,7 @@ from factories.org import auth, token_for
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.indices.campaigns import service
+from zhili.indices.campaigns.evidence import service as evidence_service
 from zhili.indices.campaigns.models import CampaignState
 from zhili.indices.campaigns.questionnaires import service as surveys
 
@@ -106,7 +107,7 @@ def test_shortfalls_become_tasks_and_the_follow_up_shows_before_and_after(
         )  # fmt: skip
     for item in ("工作方案", "会议记录", "台账"):
         eid = evidence(session, s, settings, s.street2, s.s2, item, follow)
-        service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=True)
+        evidence_service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=True)
     service.set_state(
         session, actor=s.evaluator, campaign_id=follow.id, state=CampaignState.closed,
         version=follow.version,

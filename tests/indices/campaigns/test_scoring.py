@@ -22,7 +22,7 @@ from factories.campaigns import evidence, fill_first_round, open_campaign, setup
 from zhili.core.audit import AuditLog
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, ValidationFailed
-from zhili.indices.campaigns import service
+from zhili.indices.campaigns.evidence import service as evidence_service
 from zhili.indices.campaigns.questionnaires import service as surveys
 from zhili.indices.campaigns.scoring import score_campaign
 from zhili.indices.campaigns.tally import tally, wilson
@@ -120,11 +120,11 @@ def test_illegal_steps_are_refused_and_change_nothing(session: Session, settings
     assert e.value.field == "item"
     eid = evidence(session, s, settings, s.street1, s.s1, "台账")
     with pytest.raises(ValidationFailed) as e:
-        service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=False)
+        evidence_service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=False)
     assert e.value.field == "reason"
-    service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=True)
+    evidence_service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=True)
     with pytest.raises(Conflict):
-        service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=True)
+        evidence_service.review_evidence(session, actor=s.reviewer, evidence_id=eid, accept=True)
     for answers, field in (
         ({"Q1": 6, "Q2": True}, "answers.Q1"),
         ({"Q1": True, "Q2": True}, "answers.Q1"),  # a bool is not a Likert answer

@@ -13,6 +13,7 @@ from zhili.core.security import Permission
 from zhili.indices.campaigns import reports, service, workbook
 from zhili.indices.campaigns.access import require_read
 from zhili.indices.campaigns.deps import StorageDep, units_in_scope
+from zhili.indices.campaigns.evidence import service as evidence_service
 from zhili.indices.campaigns.models import (
     CampaignState,
     EvalCampaign,
@@ -177,7 +178,7 @@ async def upload_evidence(
 ) -> dict[str, Any]:
     """印证材料: a unit uploads one of a criterion's materials."""
     data = await file.read(settings.max_attachment_bytes + 1)
-    row = service.upload_evidence(
+    row = evidence_service.upload_evidence(
         session, actor=user, settings=settings, storage=storage, campaign_id=campaign_id,
         region_id=region_id, criterion_code=criterion_code, item=item,
         filename=file.filename or "upload", data=data,
@@ -211,7 +212,7 @@ def list_evidence(session: SessionDep, user: CurrentUser, campaign_id: int) -> l
 def review_evidence(
     session: SessionDep, user: CurrentUser, evidence_id: int, body: ReviewIn
 ) -> dict[str, Any]:
-    row = service.review_evidence(
+    row = evidence_service.review_evidence(
         session, actor=user, evidence_id=evidence_id, accept=body.accept, reason=body.reason
     )
     return {"id": row.id, "state": row.state, "reason": row.reason}

@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhili.cases.storage import Storage, sniff
+from zhili.cases.storage import Storage
 from zhili.core import audit
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
-from zhili.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from zhili.core.security import Permission, Role
+from zhili.core.errors import Conflict, NotFound, ValidationFailed
 from zhili.indices.campaigns.access import require_manage
 from zhili.indices.campaigns.criteria import parse_workbook
+from zhili.indices.campaigns.files import stored_file
 from zhili.indices.campaigns.models import (
     CHECKED_METHODS,
     METHOD_LABELS_ZH,
@@ -30,14 +30,11 @@ from zhili.indices.campaigns.models import (
     EvalCatalogue,
     EvalCheckItem,
     EvalCriterion,
-    EvalEvidence,
     EvalSiteVisit,
     EvalUnit,
-    EvidenceState,
     Method,
     Outcome,
 )
-from zhili.org.access import authorize
 from zhili.org.models import Department, Region
 from zhili.org.users.models import User
 
@@ -309,19 +306,6 @@ def record_visit(
     return visit
 
 
-def _stored_file(settings: Settings, storage: Storage, data: bytes) -> tuple[str, str]:
-    if not data:
-        raise ValidationFailed("file", "the file is empty", "文件为空")
-    if len(data) > settings.max_attachment_bytes:
-        raise ValidationFailed("file", "file too large", "文件超过大小上限")
-    content_type = sniff(data)
-    if content_type is None:
-        raise ValidationFailed(
-            "file", "only JPEG, PNG, GIF, WebP, PDF or MP4", "仅支持 JPEG、PNG、GIF、WebP、PDF、MP4"
-        )
-    return storage.save(data), content_type
-
-
 def add_photo(
     session: Session,
     *,
@@ -340,7 +324,7 @@ def add_photo(
     assert visit is not None  # foreign key
     require_manage(session, actor, session.get(Region, visit.region_id))
     require_state(get_campaign(session, visit.campaign_id), CampaignState.open)
-    key, content_type = _stored_file(settings, storage, data)
+    key, content_type = stored_file(settings, storage, data)
     photo = {"key": key, "filename": filename[:255], "content_type": content_type}
     item.photos = [*item.photos, photo]  # a new list, so the JSON column sees the change
     audit.record(
@@ -352,90 +336,3 @@ def add_photo(
         after=photo,
     )
     return item
-
-
-def upload_evidence(
-    session: Session,
-    *,
-    actor: User,
-    settings: Settings,
-    storage: Storage,
-    campaign_id: int,
-    region_id: int,
-    criterion_code: str,
-    item: str,
-    filename: str,
-    data: bytes,
-) -> EvalEvidence:
-    """印证材料: a unit uploads one of a criterion's required materials."""
-    campaign = get_campaign(session, campaign_id)
-    region = unit_region(session, campaign, region_id)
-    authorize(session, actor=actor, permission=Permission.evaluation_submit, region=region)
-    require_state(campaign, CampaignState.open)
-    c = get_criterion(session, campaign, criterion_code)
-    if item not in c.evidence:
-        raise ValidationFailed(
-            "item",
-            f"{c.code} asks for {c.evidence}",
-            f"{c.code} 的印证材料为：{'、'.join(c.evidence) or '无'}",
-        )
-    key, content_type = _stored_file(settings, storage, data)
-    row = EvalEvidence(
-        campaign_id=campaign.id,
-        region_id=region.id,
-        criterion_id=c.id,
-        item=item,
-        filename=filename[:255],
-        content_type=content_type,
-        size=len(data),
-        storage_key=key,
-        state=EvidenceState.submitted.value,
-        uploaded_by_id=actor.id,
-        uploaded_at=utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="evaluation.upload_evidence",
-        entity_type="eval_evidence",
-        entity_id=row.id,
-        after={"unit": region.code, "criterion": c.code, "item": item, "sha256": key[3:]},
-    )
-    return row
-
-
-def review_evidence(
-    session: Session, *, actor: User, evidence_id: int, accept: bool, reason: str | None = None
-) -> EvalEvidence:
-    """The responsible department (or an evaluator) accepts or rejects a material."""
-    row = session.get(EvalEvidence, evidence_id)
-    if row is None:
-        raise NotFound("evidence", evidence_id)
-    criterion = session.get(EvalCriterion, row.criterion_id)
-    assert criterion is not None  # foreign key
-    authorize(session, actor=actor, permission=Permission.evaluation_review)
-    if actor.role == Role.department and actor.department_id != criterion.department_id:
-        raise Forbidden(
-            "only the responsible department reviews it", "只有该测评标准的责任部门可以审核"
-        )
-    require_state(get_campaign(session, row.campaign_id), CampaignState.open)
-    if row.state != EvidenceState.submitted:
-        raise Conflict("already reviewed", "该材料已审核", current_state=row.state)
-    if not accept and not (reason or "").strip():
-        raise ValidationFailed("reason", "a rejection gives its reason", "退回须说明理由")
-    row.state = (EvidenceState.accepted if accept else EvidenceState.rejected).value
-    row.reason = reason
-    row.reviewed_by_id = actor.id
-    row.reviewed_at = utcnow()
-    audit.record(
-        session,
-        actor=actor,
-        action="evaluation.review_evidence",
-        entity_type="eval_evidence",
-        entity_id=row.id,
-        before={"state": EvidenceState.submitted.value},
-        after={"state": row.state, "reason": reason},
-    )
-    return row

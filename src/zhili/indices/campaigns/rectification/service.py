@@ -130,15 +130,8 @@ def raise_tasks(
     return [t for t, _, _ in tasks]
 
 
-def _step(
-    session: Session,
-    *,
-    actor: User,
-    task: EvalRectification,
-    version: int,
-    expect: TaskState,
-    action: str,
-) -> dict[str, Any]:
+def _step(task: EvalRectification, *, version: int, expect: TaskState) -> dict[str, Any]:
+    """The task's snapshot before a step, once the step is legal (else 409)."""
     if task.state != expect:
         raise Conflict(
             f"task is {task.state}", f"整改任务当前为 {task.state} 状态", current_state=task.state
@@ -157,9 +150,7 @@ def report_task(
     task = get_task(session, task_id)
     region = session.get(Region, task.region_id)
     authorize(session, actor=actor, permission=Permission.evaluation_submit, region=region)
-    before = _step(
-        session, actor=actor, task=task, version=version, expect=TaskState.open, action="report"
-    )
+    before = _step(task, version=version, expect=TaskState.open)
     task.state = TaskState.reported.value
     task.report_note = note
     task.reported_at = utcnow()
@@ -177,9 +168,7 @@ def verify_task(
     """The evaluator accepts the fix, or sends the task back to the owner."""
     task = get_task(session, task_id)
     require_manage(session, actor, session.get(Region, task.region_id))
-    before = _step(
-        session, actor=actor, task=task, version=version, expect=TaskState.reported, action="verify"
-    )
+    before = _step(task, version=version, expect=TaskState.reported)
     if not accept and not (note or "").strip():
         raise ValidationFailed("note", "say why it is sent back", "退回须说明理由")
     task.state = (TaskState.verified if accept else TaskState.open).value
