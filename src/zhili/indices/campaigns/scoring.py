@@ -69,11 +69,36 @@ class UnitScore:
         return round(100 * self.total / self.full, 2) if self.full else None
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A criterion's scoring rule, copied out of the ORM row once: the scoring loop reads
+    these fields units × criteria times, and plain attributes cost a fraction of mapped ones."""
+
+    id: int
+    code: str
+    name: str
+    method: str
+    full_score: float
+    per_item: float | None
+    cap: float | None
+    evidence: tuple[str, ...]
+    question: str | None
+    zero_at: float | None
+    full_at: float | None
+
+    @classmethod
+    def of(cls, c: EvalCriterion) -> Rule:
+        return cls(
+            c.id, c.code, c.name, c.method, c.full_score, c.per_item, c.cap, tuple(c.evidence),
+            c.question, c.zero_at, c.full_at,
+        )  # fmt: skip
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def score_checked(c: EvalCriterion, items: Sequence[tuple[str, float]]) -> tuple[float, str]:
+def score_checked(c: Rule, items: Sequence[tuple[str, float]]) -> tuple[float, str]:
     """Site methods: ``items`` are (outcome, named deduction) of the unit's check items."""
     per_item = c.per_item or 0.0
     raw = sum(
@@ -88,9 +113,9 @@ def score_checked(c: EvalCriterion, items: Sequence[tuple[str, float]]) -> tuple
     return max(0.0, c.full_score - taken), detail
 
 
-def score_evidence(c: EvalCriterion, accepted: set[str]) -> tuple[float, str]:
+def score_evidence(c: Rule, accepted: set[str]) -> tuple[float, str]:
     """部门审核: required materials without an accepted upload deduct."""
-    required = c.evidence or []
+    required = c.evidence
     missing = [m for m in required if m not in accepted]
     per_item = c.per_item if c.per_item is not None else c.full_score / max(1, len(required))
     cap = c.cap if c.cap is not None else c.full_score
@@ -101,7 +126,7 @@ def score_evidence(c: EvalCriterion, accepted: set[str]) -> tuple[float, str]:
     return max(0.0, c.full_score - taken), detail
 
 
-def score_rate(c: EvalCriterion, t: Tally) -> tuple[float, str]:
+def score_rate(c: Rule, t: Tally) -> tuple[float, str]:
     """问卷调查: the question's rate mapped linearly between zero_at and full_at."""
     rate = t.rate or 0.0
     lo = c.zero_at if c.zero_at is not None else 0.0
@@ -159,7 +184,7 @@ def surveys(session: Session, campaign_id: int) -> dict[int, dict[str, Tally]]:
 
 def score_campaign(session: Session, campaign: EvalCampaign) -> list[UnitScore]:
     """Every unit's score on every criterion, its total, 得分率 and rank."""
-    criteria = criteria_of(session, campaign.catalogue_id)
+    criteria = [Rule.of(c) for c in criteria_of(session, campaign.catalogue_id)]
     items: dict[tuple[int, int], list[tuple[str, float]]] = defaultdict(list)
     for region_id, criterion_id, outcome, deduction in session.execute(
         select(
