@@ -91,7 +91,7 @@ def build(session: Session) -> EvalCampaign:
                 per_item=1.0,
                 cap=4.0,
                 question=f"Q{i % 10}" if method == "questionnaire" else None,
-            )  # fmt: skip
+            )
         )
     session.add_all(criteria)
     campaign = EvalCampaign(name="基准测评", catalogue_id=cat.id, state="open")
@@ -109,7 +109,7 @@ def build(session: Session) -> EvalCampaign:
             site_name=f"{u.name}点位{k}",
             visited_on=date(2026, 11, 1),
             evaluator_id=user.id,
-        )  # fmt: skip
+        )
         for u in units
         for k in range(6)
     ]
@@ -122,23 +122,39 @@ def build(session: Session) -> EvalCampaign:
             outcome=rng.choice(["pass", "pass", "fail", "deduction"]),
             deduction=0.5,
             photos=[],
-        )  # fmt: skip
+        )
         for _ in range(ITEMS)
     )
     for u in units:
         for c in criteria:
             if c.method == "department_review":
                 for item in c.evidence[: rng.randint(0, 3)]:
-                    session.add(EvalEvidence(
-                        campaign_id=campaign.id, region_id=u.id, criterion_id=c.id, item=item,
-                        filename="x.pdf", content_type="application/pdf", size=1,
-                        storage_key="k", state="accepted", uploaded_by_id=user.id,
-                    ))  # fmt: skip
+                    session.add(
+                        EvalEvidence(
+                            campaign_id=campaign.id,
+                            region_id=u.id,
+                            criterion_id=c.id,
+                            item=item,
+                            filename="x.pdf",
+                            content_type="application/pdf",
+                            size=1,
+                            storage_key="k",
+                            state="accepted",
+                            uploaded_by_id=user.id,
+                        )
+                    )
     questions = [
-        {"code": f"Q{k}", "kind": "likert" if k % 2 else "awareness", "text": f"题{k}",
-         "options": [], "positive": [], "positive_min": 4, "required": True}
+        {
+            "code": f"Q{k}",
+            "kind": "likert" if k % 2 else "awareness",
+            "text": f"题{k}",
+            "options": [],
+            "positive": [],
+            "positive_min": 4,
+            "required": True,
+        }
         for k in range(10)
-    ]  # fmt: skip
+    ]
     qn = EvalQuestionnaire(campaign_id=campaign.id, title="问卷", questions=questions)
     session.add(qn)
     session.flush()
@@ -150,7 +166,7 @@ def build(session: Session) -> EvalCampaign:
                 q["code"]: (rng.randint(1, 5) if q["kind"] == "likert" else rng.random() < 0.8)
                 for q in questions
             },
-        )  # fmt: skip
+        )
         for _ in range(RESPONSES)
     )
     session.flush()
@@ -160,12 +176,16 @@ def build(session: Session) -> EvalCampaign:
 def bare(session: Session, campaign_id: int) -> int:
     n = len(
         session.execute(
-            select(EvalSiteVisit.region_id, EvalCheckItem.criterion_id, EvalCheckItem.outcome,
-                   EvalCheckItem.deduction)
+            select(
+                EvalSiteVisit.region_id,
+                EvalCheckItem.criterion_id,
+                EvalCheckItem.outcome,
+                EvalCheckItem.deduction,
+            )
             .join(EvalSiteVisit, EvalSiteVisit.id == EvalCheckItem.visit_id)
             .where(EvalSiteVisit.campaign_id == campaign_id)
         ).all()
-    )  # fmt: skip
+    )
     n += len(session.execute(select(EvalEvidence.region_id, EvalEvidence.item)).all())
     n += len(session.execute(select(EvalResponse.region_id, EvalResponse.answers)).all())
     return n
@@ -183,8 +203,10 @@ def main() -> None:
         t = time.perf_counter()
         campaign = build(session)
         session.commit()
-        print(f"database {engine.dialect.name}; built in {time.perf_counter() - t:.1f} s: "
-              f"{UNITS} units × {CRITERIA} criteria, {ITEMS} check items, {RESPONSES} responses")  # fmt: skip
+        print(
+            f"database {engine.dialect.name}; built in {time.perf_counter() - t:.1f} s: "
+            f"{UNITS} units × {CRITERIA} criteria, {ITEMS} check items, {RESPONSES} responses"
+        )
         t_bare, rows = best_of(args.repeat, lambda: bare(session, campaign.id))
         t_score, units = best_of(args.repeat, lambda: score_campaign(session, campaign))
         t_report, _ = best_of(
