@@ -76,6 +76,10 @@ class Permission(StrEnum):
     special_groups_read = "special_groups.read"  # 特殊人群: see and manage them
     id_number_read = "id_number.read"  # unmasked citizen ID numbers (each read logged)
     index_read = "index.read"  # compute composite indices and their uncertainty
+    evaluation_manage = "evaluation.manage"  # 测评: catalogues, campaigns, visits, surveys, tasks
+    evaluation_read = "evaluation.read"  # 测评结果 and 整改任务 within the reader's scope
+    evaluation_submit = "evaluation.submit"  # a unit uploads 印证材料 and reports 整改
+    evaluation_review = "evaluation.review"  # a responsible department reviews 印证材料
 
 
 _STAFF_READ = {Permission.region_read, Permission.department_read, Permission.case_read}
@@ -185,6 +189,24 @@ ROLE_PERMISSIONS.update(
         role: ROLE_PERMISSIONS[role] | {Permission.index_read}
         for role in (Role.dispatcher, Role.street, Role.leader, Role.evaluator)
     }
+)
+
+
+# Evaluation campaigns (测评): third-party evaluators run them; the evaluated units see their own
+# results and answer for them; the responsible departments review the units' evidence.
+_EVALUATION: dict[Role, set[Permission]] = {
+    Role.evaluator: {
+        Permission.evaluation_manage,
+        Permission.evaluation_read,
+        Permission.evaluation_review,
+    },
+    Role.leader: {Permission.evaluation_read},
+    Role.street: {Permission.evaluation_read, Permission.evaluation_submit},
+    Role.community: {Permission.evaluation_read, Permission.evaluation_submit},
+    Role.department: {Permission.evaluation_read, Permission.evaluation_review},
+}
+ROLE_PERMISSIONS.update(
+    {role: ROLE_PERMISSIONS[role] | extra for role, extra in _EVALUATION.items()}
 )
 
 

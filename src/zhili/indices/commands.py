@@ -16,11 +16,13 @@ from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory
 from zhili.core.errors import ZhiliError
 from zhili.indices import charts, demo, metrics, results, tables, uncertainty
+from zhili.indices.campaigns.commands import app as campaign_app
 from zhili.indices.framework import Framework, load, shipped
 from zhili.indices.pipeline import compute
 from zhili.indices.spec import UncertaintySpec
 
 app = typer.Typer(help="综合指数 composite indices", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
 console = Console()
 
 FrameworkOpt = Annotated[

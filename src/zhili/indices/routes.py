@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from zhili.core.errors import NotFound, ValidationFailed
 from zhili.core.security import Permission
 from zhili.indices import charts, results, tables, uncertainty
+from zhili.indices.campaigns.routes import router as campaigns_router
 from zhili.indices.excel import framework_data_from_bytes
 from zhili.indices.framework import Framework, load, load_text, parse, shipped
 from zhili.indices.pipeline import compute
@@ -24,6 +25,7 @@ from zhili.org.access import authorize
 from zhili.org.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/indices", tags=["indices"])
+router.include_router(campaigns_router)  # 测评, under /api/v1/indices/campaigns
 MAX_UPLOAD = 20 * 1024 * 1024
 MAX_RUNS = 20_000
 
