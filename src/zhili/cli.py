@@ -26,6 +26,7 @@ from zhili.assessment import service as assessment_service
 from zhili.basedata import commands as basedata_commands
 from zhili.basedata.vault import vault_for
 from zhili.cases.categories import service as categories_service
+from zhili.cases.storage import LocalStorage
 from zhili.cases.supervision import service as supervision_service
 from zhili.core import migrate
 from zhili.core.audit import new_request_id, request_id_var
@@ -34,6 +35,7 @@ from zhili.core.db import make_engine, make_session_factory, transaction
 from zhili.core.errors import ZhiliError
 from zhili.core.security import Role
 from zhili.demo.basedata import build_basedata
+from zhili.demo.campaigns import build_demo_campaign
 from zhili.demo.cases import DEFAULT_CASES, SimulationStats, simulate_cases
 from zhili.demo.city import DEMO_PASSWORD, SIZES, build_city
 from zhili.indices.commands import app as index_app
@@ -167,6 +169,10 @@ def demo(
             with transaction(factory) as session:  # 一标三实 base data (zhili.demo.basedata)
                 base = build_basedata(
                     session, seed=seed, size=size, vault=vault_for(settings), progress=report
+                )
+            with transaction(factory) as session:  # one closed 测评 campaign with its tasks
+                build_demo_campaign(
+                    session, settings=settings, storage=LocalStorage(settings.media_root), seed=seed
                 )
             wanted = DEFAULT_CASES[size] if cases is None else cases
             simulated = (
