@@ -186,17 +186,38 @@ def build_base(engine: Engine, settings: Settings, base_cases: int) -> None:
 
 
 def grow(engine: Engine, cases: int) -> None:
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_index (name text, definition text)"))
         base, have = conn.execute(text("SELECT base_cases, replicas FROM bench_meta")).one()
     want = max(0, -(-cases // base) - 1)  # replicas beyond the base itself
-    if want <= have:
-        return
+    t = time.perf_counter()
+    if want > have:
+        load(engine, have, want)
+    loaded = time.perf_counter() - t
+    with engine.begin() as conn:
+        definitions = list(conn.execute(text("SELECT definition FROM bench_index")).scalars())
+        if not definitions:
+            return
+        conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+        for definition in definitions:
+            conn.execute(text(definition))
+        conn.execute(text("DELETE FROM bench_index"))
+        conn.execute(text("SELECT setval('case_id_seq', (SELECT max(id) FROM \"case\"))"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text('VACUUM ANALYZE "case"'))
+        conn.execute(text("VACUUM ANALYZE case_event"))
+    print(
+        f"replicated to {max(want, have) + 1} copies: load {loaded:.0f} s, indexes and "
+        f"analyze {time.perf_counter() - t - loaded:.0f} s"
+    )
+
+
+def load(engine: Engine, have: int, want: int) -> None:
     _run(engine, MAPS.split(";\n", 1)[1])
     t = time.perf_counter()
     with engine.begin() as conn:
         # The secondary indexes are dropped for the load and rebuilt once at the end; their
         # definitions are kept in the database so an interrupted load can be resumed.
-        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_index (name text, definition text)"))
         for name, definition in _indexes(engine, ("case", "case_event")):
             conn.execute(
                 text("INSERT INTO bench_index VALUES (:n, :d)"), {"n": name, "d": definition}
@@ -214,20 +235,6 @@ def grow(engine: Engine, cases: int) -> None:
             conn.execute(text(events_sql), {"r0": r0, "r1": r1})
             conn.execute(text("UPDATE bench_meta SET replicas = :r"), {"r": r1 - 1})
         print(f"  replicas {r0}…{r1 - 1}: {time.perf_counter() - t:.0f} s", flush=True)
-    loaded = time.perf_counter() - t
-    with engine.begin() as conn:
-        conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
-        for definition in conn.execute(text("SELECT definition FROM bench_index")).scalars():
-            conn.execute(text(definition))
-        conn.execute(text("DELETE FROM bench_index"))
-        conn.execute(text("SELECT setval('case_id_seq', (SELECT max(id) FROM \"case\"))"))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text('VACUUM ANALYZE "case"'))
-        conn.execute(text("VACUUM ANALYZE case_event"))
-    print(
-        f"replicated to {want + 1} copies: load {loaded:.0f} s, indexes and analyze "
-        f"{time.perf_counter() - t - loaded:.0f} s"
-    )
 
 
 def median_of(reps: int, fn: Callable[[], Any]) -> tuple[float, list[float], Any]:
