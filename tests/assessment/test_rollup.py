@@ -11,7 +11,7 @@ from factories.assessment import MARCH, at, march_story
 from factories.cases import report
 from zhili.assessment import service
 from zhili.assessment.metrics import UnitKind
-from zhili.assessment.scorecards import scorecards
+from zhili.assessment.scorecards import every_scorecard, scorecards
 from zhili.cases import service as cases
 from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import ManualClock, use_clock
@@ -31,7 +31,7 @@ def as_numbers(cards: dict) -> dict:  # type: ignore[type-arg]
     }
 
 
-@pytest.mark.parametrize("kind", [UnitKind.department, UnitKind.street, UnitKind.grid])
+@pytest.mark.parametrize("kind", list(UnitKind))
 def test_rollup_plus_live_tail_equals_counting_everything_live(
     session: Session, settings: Settings, kind: UnitKind
 ) -> None:
@@ -64,3 +64,21 @@ def test_rollup_plus_live_tail_equals_counting_everything_live(
     )
     assert as_numbers(fast) == as_numbers(slow)
     assert c  # the story ran
+
+
+def test_every_scorecard_equals_each_level_counted_live(
+    session: Session, settings: Settings
+) -> None:
+    march_story(session, settings)
+    service.refresh_rollup(session)
+    for start, end in PERIODS:
+        every = every_scorecard(session, settings=settings, start=start, end=end)
+        assert set(every) == set(UnitKind)
+        for kind in UnitKind:
+            slow = scorecards(
+                session, settings=settings, kind=kind, start=start, end=end, use_rollup=False
+            )
+            assert as_numbers(every[kind]) == as_numbers(slow), (kind, start, end)
+            for unit, card in every[kind].items():
+                assert card.composite == slow[unit].composite
+        assert any(every[kind] for kind in UnitKind)  # the story left figures to compare

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, func, or_, select
-from sqlalchemy import case as when
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from zhili.assessment.metrics import COMPOSITE_PARTS, METRICS, METRICS_BY_CODE, UnitKind
@@ -24,7 +23,7 @@ from zhili.core.errors import ValidationFailed
 E = CaseEvent
 
 
-@dataclass
+@dataclass(slots=True)
 class Figure:
     code: str
     name_zh: str
@@ -63,7 +62,9 @@ def unit_key(kind: UnitKind) -> Any:
 
 
 def _count(cond: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(when((cond, 1), else_=0)), 0).cast(Integer)
+    # COUNT(*) FILTER: an event meets only two or three of the conditions, and only those
+    # advance an aggregate (SUM(CASE …) would advance all of them for every event).
+    return func.count().filter(cond)
 
 
 def weights(settings: Settings) -> dict[str, float]:
@@ -121,11 +122,91 @@ def _rollup_slices(d0: date, d1: date) -> tuple[list[date], list[tuple[date, dat
     return months, days
 
 
-def _add(totals: dict[int, list[int]], rows: Any) -> None:
+Totals = dict[tuple[str, int], list[int]]
+
+
+def _add(totals: Totals, rows: Any) -> None:
+    """Add rows of (kind, unit_id, n, d, n, d, …) to the running totals."""
+    width = 2 * len(METRICS)
     for row in rows:
-        values = totals.setdefault(int(row[0]), [0] * (2 * len(METRICS)))
-        for i, v in enumerate(row[1:]):
-            values[i] += int(v or 0)
+        values = totals.setdefault((row[0], int(row[1])), [0] * width)
+        for i, v in enumerate(row[2:]):
+            if v:
+                values[i] += int(v)
+
+
+def _totals(
+    session: Session,
+    *,
+    kinds: Sequence[UnitKind],
+    start: datetime,
+    end: datetime,
+    unit_ids: Sequence[int] | None,
+    use_rollup: bool,
+) -> Totals:
+    """Every metric's n and d per (level, unit) with any event in [start, end).
+
+    Periods of whole days read the rollup — one grouped query for all the levels asked,
+    months from monthly rows and the rest from daily rows — for events up to its
+    watermark, and count the newer events live; other periods are counted live.
+    """
+    if end <= start:
+        raise ValidationFailed(
+            "end", "the period ends before it starts", "统计截止时间早于开始时间"
+        )
+    watermark = session.scalar(select(RollupWatermark.last_event_id).where(RollupWatermark.id == 1))
+    totals: Totals = {}
+    after = 0  # count live only the events beyond this id
+    if use_rollup and watermark and _is_midnight(start) and _is_midnight(end):
+        r = assessment_rollup.c
+        sums = [func.sum(r[f"{m.code}__{x}"]) for m in METRICS for x in ("n", "d")]
+        months, days = _rollup_slices(
+            start.astimezone(CHINA_TZ).date(), end.astimezone(CHINA_TZ).date()
+        )
+        slices = [and_(r.grain == "m", r.day.in_(months))] if months else []
+        slices += [and_(r.grain == "d", r.day >= a, r.day < b) for a, b in days]
+        query = (
+            select(r.kind, r.unit_id, *sums)
+            .where(r.kind.in_([k.value for k in kinds]), or_(*slices))
+            .group_by(r.kind, r.unit_id)
+        )
+        if unit_ids is not None:
+            query = query.where(r.unit_id.in_(list(unit_ids)))
+        _add(totals, session.execute(query))
+        after = watermark
+        # Only the events beyond the watermark are counted live; usually a minute's worth.
+        if (session.scalar(select(func.max(E.id))) or 0) <= watermark:
+            return totals
+    for kind in kinds:
+        key = unit_key(kind)
+        live = (
+            select(literal(kind.value), key, *count_columns())
+            .select_from(E)
+            .join(Case, Case.id == E.case_id)
+            .where(E.at >= start, E.at < end, key.is_not(None))
+            .group_by(key)
+        )
+        if after:
+            live = live.where(E.id > after)
+        if unit_ids is not None:
+            live = live.where(key.in_(list(unit_ids)))
+        _add(totals, session.execute(live))
+    return totals
+
+
+_LAYOUT = [(i, m.code, m.name_zh, m.subtract) for i, m in enumerate(METRICS)]
+
+
+def _cards(totals: Totals, start: datetime, end: datetime, w: dict[str, float]) -> Any:
+    """(kind, unit_id, Scorecard) for every unit in ``totals``."""
+    for (kind, unit_id), values in totals.items():
+        card = Scorecard(UnitKind(kind), unit_id, start, end)
+        figures = card.figures
+        for i, code, name, subtract in _LAYOUT:
+            n, d = values[2 * i], values[2 * i + 1]
+            figures[code] = Figure(code, name, d - n if subtract else n, d)
+        card.composite = composite(figures, w)
+        yield kind, unit_id, card
 
 
 def scorecards(
@@ -140,54 +221,25 @@ def scorecards(
 ) -> dict[int, Scorecard]:
     """Scorecards of every unit of ``kind`` with any event in [start, end).
 
-    Periods of whole days read the rollup (months from monthly rows, the rest from daily
-    rows) for events up to its watermark and count the newer events live; other periods
-    are counted live. Both give the same figures (a test holds them to it).
+    Read through the rollup where the period allows (see ``_totals``); both ways give the
+    same figures (a test holds them to it).
     """
-    if end <= start:
-        raise ValidationFailed(
-            "end", "the period ends before it starts", "统计截止时间早于开始时间"
-        )
-    key = unit_key(kind)
-    watermark = session.scalar(select(RollupWatermark.last_event_id).where(RollupWatermark.id == 1))
-    totals: dict[int, list[int]] = {}
-    live: Any = (
-        select(key.label("unit_id"), *count_columns())
-        .select_from(E)
-        .join(Case, Case.id == E.case_id)
-        .where(E.at >= start, E.at < end, key.is_not(None))
-        .group_by(key)
+    totals = _totals(
+        session, kinds=[kind], start=start, end=end, unit_ids=unit_ids, use_rollup=use_rollup
     )
-    if use_rollup and watermark and _is_midnight(start) and _is_midnight(end):
-        r = assessment_rollup.c
-        sums = [func.sum(r[f"{m.code}__{x}"]) for m in METRICS for x in ("n", "d")]
-        months, days = _rollup_slices(
-            start.astimezone(CHINA_TZ).date(), end.astimezone(CHINA_TZ).date()
-        )
-        slices = [and_(r.grain == "m", r.day.in_(months))] if months else []
-        slices += [and_(r.grain == "d", r.day >= a, r.day < b) for a, b in days]
-        query = (
-            select(r.unit_id, *sums).where(r.kind == kind.value, or_(*slices)).group_by(r.unit_id)
-        )
-        if unit_ids is not None:
-            query = query.where(r.unit_id.in_(list(unit_ids)))
-        _add(totals, session.execute(query))
-        newest = session.scalar(select(func.max(E.id))) or 0
-        # Only the events beyond the watermark are counted live; usually a minute's worth.
-        live = live.where(E.id > watermark) if newest > watermark else None
-    if live is not None:
-        if unit_ids is not None:
-            live = live.where(key.in_(list(unit_ids)))
-        _add(totals, session.execute(live))
-    w = weights(settings)
-    cards: dict[int, Scorecard] = {}
-    for unit_id, values in totals.items():
-        card = Scorecard(kind, unit_id, start, end)
-        for i, m in enumerate(METRICS):
-            n, d = values[2 * i], values[2 * i + 1]
-            card.figures[m.code] = Figure(m.code, m.name_zh, d - n if m.subtract else n, d)
-        card.composite = composite(card.figures, w)
-        cards[unit_id] = card
+    return {u: card for _, u, card in _cards(totals, start, end, weights(settings))}
+
+
+def every_scorecard(
+    session: Session, *, settings: Settings, start: datetime, end: datetime
+) -> dict[UnitKind, dict[int, Scorecard]]:
+    """Scorecards of every unit of every level (with any event in the period) at once."""
+    totals = _totals(
+        session, kinds=list(UnitKind), start=start, end=end, unit_ids=None, use_rollup=True
+    )
+    cards: dict[UnitKind, dict[int, Scorecard]] = {k: {} for k in UnitKind}
+    for kind, unit_id, card in _cards(totals, start, end, weights(settings)):
+        cards[UnitKind(kind)][unit_id] = card
     return cards
 
 
