@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhili.cases import service as cases
@@ -248,7 +249,11 @@ class Stories:
             live.status = "merged"
             return
         reject_share = REJECT_SHARE * (2 if plan.channel in (Channel.app, Channel.web) else 1)
-        if rng.random() < reject_share:
+        # A case that later reports were merged into is not refused: its callers wait on it.
+        has_followers = self.session.scalar(
+            select(Case.id).where(Case.merged_into_id == live.case_id).limit(1)
+        )
+        if rng.random() < reject_share and has_followers is None:
             cases.reject(
                 self.session,
                 actor=dispatcher,
