@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zhili.core.errors import ValidationFailed, ZhiliError
+from zhili.core.errors import NotFound, ValidationFailed, ZhiliError
 from zhili.web.deps import CsrfFailed, LoginRequired
 from zhili.web.templating import flash, render
 
@@ -36,7 +36,17 @@ FIELD_LABELS_ZH = {
     "departments": "部门",
     "number": "案件编号",
     "category_id": "案件类别",
+    "satisfaction": "满意程度",
+    "resolved": "是否解决",
+    "comment": "评价内容",
+    "file": "附件",
+    "department_id": "部门",
+    "region_id": "区域",
+    "into_case_id": "合并到的案件",
+    "household_id": "住户",
+    "findings": "走访情况",
 }
+ENTITY_ZH = {"case": "案件", "user": "用户", "whistle": "吹哨事项", "region": "区域"}
 
 _PYDANTIC_ZH = {
     "string_too_short": "内容太短",
@@ -60,6 +70,9 @@ def describe(exc: ZhiliError | ValidationError | RequestValidationError) -> list
     if isinstance(exc, ValidationFailed):
         label = FIELD_LABELS_ZH.get(exc.field.split(".")[-1], exc.field)
         return [f"{label}：{exc.message_zh}"]
+    if isinstance(exc, NotFound):
+        entity = str(exc.extra.get("entity", ""))
+        return [f"未找到该{ENTITY_ZH.get(entity, '记录')}，请核对编号"]
     if isinstance(exc, ZhiliError):
         return [exc.message_zh]
     out = []
