@@ -94,8 +94,32 @@ def test_case_travels_through_the_pages(web: WebClient, world: World, session: S
     r = web.post(f"/work/whistles/{whistle.id}/done", {"case_id": case.id, "result": "已更换灯泡"})
     assert "本部门事项已办结" in messages(r.text), messages(r.text)
 
-    # The street submits the result with a photo.
+    # The street submits the result with a photo, and rates the department (一案一评).
     web.login("street1")
+    r = web.get("/work/ratings")
+    assert number in r.text and world.depts["urban_management"].name in r.text
+    r = web.post(
+        "/work/ratings",
+        {
+            "whistle_id": whistle.id,
+            "department_id": world.depts["urban_management"].id,
+            "report_in": "5",
+            "result": "4",
+            "attitude": "5",
+        },
+    )
+    assert "评价已保存" in messages(r.text) and "报到 5 · 结果 4 · 态度 5" in r.text
+    r = web.post(
+        "/work/ratings",
+        {
+            "whistle_id": whistle.id,
+            "department_id": world.depts["urban_management"].id,
+            "report_in": "1",
+            "result": "1",
+            "attitude": "1",
+        },
+    )
+    assert "已评价" in messages(r.text)
     case = _case(session, number)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     r = web.post(

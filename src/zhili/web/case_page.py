@@ -137,6 +137,9 @@ def case_page(request: Request, session: SessionDep, user: WebUser, case_id: int
         select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)
     ).all()
     actions = actions_for(user, case)
+    if any(w.state == "open" for w, _ in parts):
+        # one whistle at a time, and no return while departments are summoned
+        actions = [a for a in actions if a not in (A.whistle, A.return_)]
     context: dict[str, Any] = {
         "case": detail,
         "actions": [a.value for a in actions],
@@ -249,6 +252,8 @@ def _dispatch(
 ) -> object:
     target = text(form.get("target")) or ""
     kind, _, raw = target.partition(":")
+    if kind not in ("d", "r") or not raw.isdigit():
+        raise ValidationFailed("target", "choose the unit", "请选择承办单位")
     body = DispatchIn(
         department_id=int(raw) if kind == "d" and raw.isdigit() else None,
         region_id=int(raw) if kind == "r" and raw.isdigit() else None,

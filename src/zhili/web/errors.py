@@ -45,6 +45,7 @@ FIELD_LABELS_ZH = {
     "into_case_id": "合并到的案件",
     "household_id": "住户",
     "findings": "走访情况",
+    "target": "承办单位",
 }
 ENTITY_ZH = {"case": "案件", "user": "用户", "whistle": "吹哨事项", "region": "区域"}
 
@@ -58,6 +59,18 @@ _PYDANTIC_ZH = {
     "less_than_equal": "数值太大",
     "enum": "取值不在可选范围内",
     "too_short": "至少选择一项",
+}
+
+
+# The schemas' own checks speak English; these are the ones a form can meet.
+_MODEL_MSG_ZH = {
+    "reporter_phone must be": "须为11位手机号或固定电话",
+    "lon and lat come together": "经度和纬度须同时提供",
+    "an anonymous report carries no name or phone": "匿名反映不能填写姓名或电话",
+    "a case is either answered or resolved": "直接办结与自行处置只能选一项",
+    "give exactly one of department_id or region_id": "请选择一个承办单位",
+    "exactly one department leads": "须指定且只指定一个主办部门",
+    "a department is summoned once": "同一部门只能召集一次",
 }
 
 
@@ -81,8 +94,10 @@ def describe(exc: ZhiliError | ValidationError | RequestValidationError) -> list
         label = FIELD_LABELS_ZH.get(loc[-1], loc[-1]) if loc else "输入"
         reason = _PYDANTIC_ZH.get(str(err.get("type")), "")
         if not reason:
-            # Model-level checks carry their English reason; keep it, in a Chinese sentence.
-            reason = "输入不合法（" + str(err.get("msg", "")).removeprefix("Value error, ") + "）"
+            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            known = [zh for en, zh in _MODEL_MSG_ZH.items() if msg.startswith(en)]
+            # an unforeseen check keeps its English reason, inside a Chinese sentence
+            reason = known[0] if known else f"输入不合法（{msg}）"
         out.append(f"{label}：{reason}")
     return out
 

@@ -87,6 +87,7 @@ def render(
     user: User | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    errors: list[str] | None = None,
 ) -> HTMLResponse:
     """Render ``name`` with what every page needs: user, nav, CSRF token, flashed messages."""
     ctx: dict[str, Any] = {
@@ -97,7 +98,7 @@ def render(
         "csrf_field": CSRF_FIELD,
         "csrf_header": CSRF_HEADER,
         "messages": request.session.pop("flash", []),
-        "errors": [],
+        "errors": errors or [],
     }
     ctx.update(context or {})
     html = ENV.get_template(name).render(ctx)
