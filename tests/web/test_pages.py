@@ -238,3 +238,37 @@ def test_grid_map_data(web: WebClient, world: World) -> None:
     web.login("grid2")  # a gridder's map is its own grid
     data = web.client.get("/web/geo/grids.geojson").json()
     assert [f["properties"]["name"] for f in data["features"]] == ["第2网格"]
+
+
+@pytest.mark.parametrize(
+    ("username", "home", "heading"),
+    [
+        ("disp1", "/work/queue", "案件队列"),
+        ("op1", "/work/queue", "案件队列"),
+        ("urban1", "/work/inbox", "部门待办"),
+        ("street1", "/work/area", "辖区案件"),
+        ("comm1", "/work/area", "辖区案件"),
+        ("grid2", "/m", "随手拍上报"),
+        ("leader1", "/work/leader", "进入指挥大屏"),
+    ],
+)
+def test_each_role_lands_on_its_workbench(
+    web: WebClient, world: World, username: str, home: str, heading: str
+) -> None:
+    web.login(username)
+    r = web.get("/")
+    assert str(r.url).endswith(home) and heading in r.text
+
+
+def test_queue_filters_refresh_only_the_table(
+    web: WebClient, world: World, session: Session
+) -> None:
+    report(session, world, title="队列里的案件")
+    session.commit()
+    web.login("disp1")
+    r = web.client.get(
+        "/work/queue?state=received", headers={"HX-Request": "true", "HX-Target": "queue"}
+    )
+    assert "队列里的案件" in r.text and "<html" not in r.text  # a fragment, not a page
+    r = web.client.get("/work/queue?state=closed")
+    assert "队列里的案件" not in r.text and "<html" in r.text
