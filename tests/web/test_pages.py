@@ -272,3 +272,53 @@ def test_queue_filters_refresh_only_the_table(
     assert "队列里的案件" in r.text and "<html" not in r.text  # a fragment, not a page
     r = web.client.get("/work/queue?state=closed")
     assert "队列里的案件" not in r.text and "<html" in r.text
+
+
+def test_department_handles_and_submits_result_with_photos(
+    web: WebClient, world: World, session: Session
+) -> None:
+    case = report(session, world, title="下水道堵塞")
+    session.commit()
+    web.login("disp1")
+    web.get(f"/work/cases/{case.id}")
+    web.post(f"/work/cases/{case.id}/act/register", {"version": case.version})
+    session.expire_all()
+    case = session.get_one(Case, case.id)
+    r = web.post(
+        f"/work/cases/{case.id}/act/dispatch",
+        {"version": case.version, "target": f"d:{world.depts['water'].id}"},
+    )
+    assert "已派遣" in messages(r.text), messages(r.text)
+    web.login("water1")
+    r = web.get("/work/inbox")
+    assert "下水道堵塞" in r.text
+    r = web.get(f"/work/cases/{case.id}")
+    session.expire_all()
+    case = session.get_one(Case, case.id)
+    r = web.post(f"/work/cases/{case.id}/act/accept", {"version": case.version})
+    assert "已签收" in messages(r.text)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    jpg = b"\xff\xd8\xff\xe0" + b"\x00" * 16
+    session.expire_all()
+    case = session.get_one(Case, case.id)
+    r = web.client.post(
+        f"/work/cases/{case.id}/act/submit_result",
+        data={"csrf_token": web.token, "version": str(case.version), "result": "已疏通"},
+        files=[("photo", ("a.png", png, "image/png")), ("photo", ("b.jpg", jpg, "image/jpeg"))],
+    )
+    assert "已处置反馈" in messages(r.text), messages(r.text)
+    session.expire_all()
+    assert session.get_one(Case, case.id).state == "handled"
+    names = session.scalars(select(Attachment.filename).where(Attachment.case_id == case.id))
+    assert sorted(names) == ["a.png", "b.jpg"]
+
+
+def test_intake_address_search(web: WebClient, world: World, session: Session) -> None:
+    place(session, world.city, "G2", "A0002", "解放路", "7", ["101"])
+    session.commit()
+    web.login("disp1")
+    r = web.client.get("/work/address-search?address=解放路7号", headers={"HX-Request": "true"})
+    assert "解放路7号" in r.text and "data-address-lon" in r.text
+    web.login("op1")  # operators have no base data: no addresses
+    r = web.client.get("/work/address-search?address=解放路7号", headers={"HX-Request": "true"})
+    assert "解放路7号" not in r.text
