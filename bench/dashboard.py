@@ -15,6 +15,8 @@ times, with the app in-process (Starlette's TestClient, no network), best-of and
     data        GET /dashboard/data/{counters,map,trend,mix,rankings,red,insights}
     fragments   GET /dashboard/fragments/{counters,red}
     geo         GET /dashboard/geo/<unit>.geojson  (first request: built; then cached)
+    rankings    the live month's ranking of the level (first request: computed; then reused
+                for ``ZHILI_DASHBOARD_RANKINGS_TTL_SECONDS``)
 
 at the city, a district, a street and a community. Every answer is checked (status 200, JSON
 or HTML as expected, figures that add up), so a fast wrong answer cannot pass.
@@ -202,6 +204,8 @@ def measure(settings: Settings, repeat: int) -> list[tuple[str, float]]:
             geo = f"/dashboard/geo/{unit.id}.geojson"
             cold = timed(client, geo, geojson, 1)
             results.append(row(f"[{key}] geo layer, first request (built)", cold, ref))
+            cold = timed(client, f"/dashboard/data/rankings{q}", is_json, 1)
+            results.append(row(f"[{key}] rankings, first request (computed)", cold, ref))
             checks: list[tuple[str, Callable[[Any], None]]] = [
                 (f"/dashboard{q}", is_html),
                 (f"/dashboard/data/counters{q}", counters_add_up),

@@ -16,6 +16,7 @@ from zhili.cases import service as cases
 from zhili.cases.handling import service as handling
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
+from zhili.web.dashboard.ranking import RankingCache
 
 
 @pytest.fixture
@@ -190,3 +191,14 @@ def test_rankings_refuse_a_malformed_month(city: TestClient) -> None:
 def test_insights_slot_is_empty_until_a_source_is_registered(city: TestClient) -> None:
     body = get(city, "/dashboard/data/insights")
     assert body == {"available": False, "items": []}
+
+
+def test_a_live_ranking_is_reused_until_its_time_is_up(
+    dash: Dash, session: Session, settings: Settings
+) -> None:
+    kept, fresh = RankingCache(ttl=3600), RankingCache(ttl=0)
+    first, published = kept.rows(session, settings, UnitKind.district, "2026-11")
+    assert not published and {r["name"] for r in first} == {"一区", "二区"}
+    assert kept.rows(session, settings, UnitKind.district, "2026-11")[0] is first
+    again = fresh.rows(session, settings, UnitKind.district, "2026-11")[0]
+    assert fresh.rows(session, settings, UnitKind.district, "2026-11")[0] is not again

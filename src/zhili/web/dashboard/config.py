@@ -23,5 +23,8 @@ class DashboardSettings(BaseSettings):
     tile_attribution: str = ""
     # Days of intake the category and channel mix look back over.
     mix_days: int = Field(default=30, ge=1, le=366)
+    # Seconds a live monthly ranking is reused before it is computed again (a month's
+    # ranking moves slowly; for thousands of grids it takes a while to compute).
+    rankings_ttl_seconds: int = Field(default=120, ge=0, le=3600)
     # Rows of the red-warning list.
     red_list_size: int = Field(default=20, ge=1, le=200)

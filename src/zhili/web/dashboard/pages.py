@@ -29,7 +29,7 @@ from zhili.org.users.models import User
 from zhili.web.dashboard import insights, queries
 from zhili.web.dashboard.config import DashboardSettings
 from zhili.web.dashboard.geo import GeoCache
-from zhili.web.dashboard.ranking import current_month, ranking
+from zhili.web.dashboard.ranking import RankingCache, current_month, ranking
 from zhili.web.dashboard.scope import breadcrumb, child_level, resolve
 from zhili.web.deps import MaybeUser, WebUser
 from zhili.web.templating import render
@@ -51,6 +51,14 @@ def geo_cache(request: Request) -> GeoCache:
     found = getattr(request.app.state, "dashboard_geo", None)
     if not isinstance(found, GeoCache):
         found = request.app.state.dashboard_geo = GeoCache()
+    return found
+
+
+def ranking_cache(request: Request) -> RankingCache:
+    found = getattr(request.app.state, "dashboard_rankings", None)
+    if not isinstance(found, RankingCache):
+        ttl = dashboard_settings(request).rankings_ttl_seconds
+        found = request.app.state.dashboard_rankings = RankingCache(ttl)
     return found
 
 
@@ -194,6 +202,7 @@ def mix_data(
 
 @router.get("/dashboard/data/rankings")
 def rankings_data(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: MaybeUser,
@@ -202,7 +211,11 @@ def rankings_data(
 ) -> Response:
     unit = resolve(session, _viewer(user), region)
     result = ranking(
-        session, settings=settings, region=unit, month=month or current_month(utcnow())
+        session,
+        settings=settings,
+        region=unit,
+        month=month or current_month(utcnow()),
+        cache=ranking_cache(request),
     )
     body = asdict(result)
     body["level_zh"] = LEVEL_LABELS_ZH[RegionLevel(result.level)] if result.level else None

@@ -51,7 +51,9 @@
   function fragment(path, target) {
     var url = withRegion(path);
     if (window.htmx) {
-      return window.htmx.ajax("GET", url, { target: target, swap: "innerHTML" });
+      // Each fragment is its own source: htmx drops a request while its source has one in
+      // flight, and without a source every call would share <body>.
+      return window.htmx.ajax("GET", url, { source: target, target: target, swap: "innerHTML" });
     }
     return fetch(url, { credentials: "same-origin" }).then(function (r) { return r.text(); })
       .then(function (html) { document.querySelector(target).innerHTML = html; });  // escaped by the server
@@ -65,6 +67,7 @@
   }
   map.setView([30, 110], 4);
   var areaLayer = null;
+  map.createPane("cases").style.zIndex = 450;  // case points above the unit polygons
   var pointLayer = L.layerGroup().addTo(map);
 
   function maxOf(metric) {
@@ -116,6 +119,13 @@
   function legend() {
     var box = document.getElementById("map-legend");
     box.textContent = "";
+    if (state.pointsShown) {
+      box.appendChild(el("span", "网格内未结案件"));
+      box.appendChild(swatch("#d92d20", "红灯（超期）"));
+      box.appendChild(swatch("#f0b429", "黄灯（临期）"));
+      box.appendChild(swatch("#0b5cad", "正常"));
+      return;
+    }
     var max = maxOf(state.metric);
     box.appendChild(el("span", state.metric === "open" ? "未结案件数" : "红灯案件数"));
     var p = PALETTES[state.metric];
@@ -137,7 +147,7 @@
     pointLayer.clearLayers();
     points.forEach(function (p) {
       var c = p.warning === "red" ? "#d92d20" : (p.warning === "yellow" ? "#f0b429" : "#0b5cad");
-      var m = L.circleMarker([p.lat, p.lon], { radius: 6, color: "#fff", weight: 1, fillColor: c, fillOpacity: 1 });
+      var m = L.circleMarker([p.lat, p.lon], { pane: "cases", radius: 7, color: "#fff", weight: 2, fillColor: c, fillOpacity: 1 });
       var box = el("div", null, "map-tip");
       box.appendChild(el("b", p.number));
       box.appendChild(el("div", p.title));
@@ -169,6 +179,7 @@
         data.child_level_zh ? "按" + data.child_level_zh : "网格内未结案件";
       crumbs(data.breadcrumb);
       drawPoints(data.points);
+      state.pointsShown = !data.child_level;
       legend();
       if (state.drawn === regionId && areaLayer) { areaLayer.setStyle(style); return; }
       var cached = state.geo[regionId];
@@ -201,8 +212,8 @@
         xAxis: { type: "category", data: labels },
         yAxis: { type: "value", minInterval: 1 },
         series: [
-          { name: "受理", type: "line", smooth: true, data: d.intake, areaStyle: { opacity: 0.15 } },
-          { name: "办结", type: "line", smooth: true, data: d.closed }
+          { name: "受理", type: "line", data: d.intake, areaStyle: { opacity: 0.15 } },
+          { name: "办结", type: "line", data: d.closed }
         ]
       }), true);
     });
@@ -230,6 +241,9 @@
       document.getElementById("rank-caption").textContent =
         d.month + (d.published ? "（已发布）" : "（本月实时）") + (d.level_zh ? " · 下辖" + d.level_zh : "");
       var ranked = d.units.filter(function (u) { return u.score != null; }).slice(0, 30).reverse();
+      var box = document.getElementById("chart-rank");
+      var height = Math.max(160, Math.min(620, 40 + ranked.length * 28)) + "px";
+      if (box.style.height !== height) { box.style.height = height; charts.rank.resize(); }
       charts.rank.setOption(Object.assign({}, BASE, {
         tooltip: {
           trigger: "axis", axisPointer: { type: "shadow" },
@@ -243,7 +257,7 @@
         grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
         xAxis: { type: "value", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 },
         yAxis: { type: "category", data: ranked.map(function (u) { return u.name; }) },
-        series: [{ type: "bar", data: ranked.map(function (u) { return u.score; }), label: { show: true, position: "right" },
+        series: [{ type: "bar", barMaxWidth: 26, data: ranked.map(function (u) { return u.score; }), label: { show: true, position: "right" },
           itemStyle: { color: "#0b5cad" } }]
       }), true);
       if (!ranked.length) {
