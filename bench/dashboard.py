@@ -2,7 +2,9 @@
 
 Builds (once, with ``--build``) the demo city of size ``city`` (6 000 grids) and a year of its
 cases through the real services (``zhili.demo``: 20 000 by default) into its own PostgreSQL
-database, then folds the events into the assessment rollup, as the supervision tick would.
+database, then folds the events into the assessment rollup, as the supervision tick would (again on
+every ``--build``, so an interrupted simulation can be reused as far as it got: it commits
+once per simulated day). The dashboard's clock is set to the last simulated moment.
 The 一标三实 base data of ``zhili demo`` is left out: the dashboard does not read it, and it
 takes hours at city size on the shared 2-core machine.
 
@@ -44,8 +46,9 @@ from sqlalchemy.engine import make_url
 from zhili.app import create_app
 from zhili.assessment import service as assessment
 from zhili.cases.categories import service as categories
-from zhili.cases.models import Case
+from zhili.cases.models import Case, CaseEvent
 from zhili.core import migrate
+from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory, transaction
 from zhili.demo.cases import simulate_cases
@@ -73,21 +76,22 @@ def build(settings: Settings, cases: int) -> None:
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     with factory() as probe:
-        if probe.scalar(select(func.count()).select_from(Region)):
-            print("demo city already present: reusing it")
-            return
-    started = time.perf_counter()
-    with transaction(factory) as session:
-        stats = build_city(session, size="city", seed=1)
-        categories.load_catalogue(session, actor=None)
-    print(f"city built in {time.perf_counter() - started:.0f} s: {stats}")
+        present = probe.scalar(select(func.count()).select_from(Region))
+    if present:
+        print("demo city already present: reusing it")
+    else:
+        started = time.perf_counter()
+        with transaction(factory) as session:
+            stats = build_city(session, size="city", seed=1)
+            categories.load_catalogue(session, actor=None)
+        print(f"city built in {time.perf_counter() - started:.0f} s: {stats}")
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if done % 30 == 0 or done == total:
-            print(f"  {stage} {done}/{total}", flush=True)
+        def progress(stage: str, done: int, total: int) -> None:
+            if done % 30 == 0 or done == total:
+                print(f"  {stage} {done}/{total}", flush=True)
 
-    sim = simulate_cases(factory, cases=cases, seed=1, progress=progress, settings=settings)
-    print(f"{sim.cases} cases simulated in {sim.seconds:.0f} s ({sim.events} events)")
+        sim = simulate_cases(factory, cases=cases, seed=1, progress=progress, settings=settings)
+        print(f"{sim.cases} cases simulated in {sim.seconds:.0f} s ({sim.events} events)")
     with transaction(factory) as session:
         folded = assessment.refresh_rollup(session)
     print(f"rollup: {folded} events folded")
@@ -191,7 +195,15 @@ def measure(settings: Settings, repeat: int) -> list[tuple[str, float]]:
     units, leader = pick_units(settings)
     app = create_app(settings)
     results = []
-    with TestClient(app) as client:
+    # "Now" is the end of the simulated year: the counters of today, the last 30 days and the
+    # current month's ranking then see as many cases as they would in production.
+    engine = make_engine(settings)
+    with make_session_factory(engine)() as session:
+        last = session.scalar(select(func.max(CaseEvent.at)))
+    engine.dispose()
+    assert last is not None, "no case events: run with --build"
+    print(f"dashboard clock set to the last simulated moment: {last:%Y-%m-%d %H:%M} UTC")
+    with use_clock(ManualClock(last)), TestClient(app) as client:
         login(client, "leader_city_1")
         print(f"\n{'GET (server time, ms)':<52} {'best':>8} {'median':>8} {'max':>8}  ×healthz")
         health = timed(client, "/healthz", is_json, repeat * 2)

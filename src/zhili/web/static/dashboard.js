@@ -291,8 +291,9 @@
 
   // -- refreshing and drilling ----------------------------------------------------------
   function stamp() {
-    var now = new Date();
-    document.getElementById("dash-updated").textContent = now.toTimeString().slice(0, 8);
+    // Beijing time, like every time the server shows, whatever the screen's own zone.
+    document.getElementById("dash-updated").textContent = new Date().toLocaleTimeString(
+      "zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
   }
   function refresh() {
     if (state.busy || document.hidden) { return; }
