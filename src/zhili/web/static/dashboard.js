@@ -261,6 +261,7 @@
           itemStyle: { color: "#0b5cad" } }]
       }), true);
       if (!ranked.length) {
+        charts.rank.clear();
         charts.rank.setOption({ title: { text: "本月暂无可排名单位", left: "center", top: "middle", textStyle: { fontSize: 14, color: "#7b8794" } } });
       }
       deptTable(d.departments);
