@@ -120,7 +120,7 @@ def serve(tmp: Path) -> Iterator[LiveServer]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # a loaded 2-core CI box is slow to import
             while True:
                 try:
                     with urllib.request.urlopen(base + "/healthz", timeout=2):  # noqa: S310

@@ -5,6 +5,7 @@ report's rate limit, and the gridder's and centre's shortcuts."""
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -12,11 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factories.basedata import place
-from factories.cases import World, report
+from factories.cases import World, make_world, report
 from factories.org import LAT0, LON0
 from web.helpers import WebClient, messages
 from zhili.basedata.visits.models import HouseholdVisit
 from zhili.cases.models import Attachment, Case
+from zhili.core.calendar import CHINA_TZ
+from zhili.core.clock import ManualClock, use_clock
+from zhili.core.config import Settings
 from zhili.org.users.models import User
 
 HOSTILE = "<script>alert('x')</script><b>粗体</b>"
@@ -37,6 +41,8 @@ def _public_report(web: WebClient, **fields: str) -> str:
 def test_login_failure_and_redirect_back(web: WebClient, world: World) -> None:
     r = web.client.get("/work/queue", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/work/queue"
+    page = web.get("/login")
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     web.get("/login?next=/work/queue")
     r = web.post("/login", {"username": "disp1", "password": "wrong", "next": "/work/queue"})
     assert r.status_code == 401 and "用户名或密码错误" in messages(r.text)
@@ -322,3 +328,30 @@ def test_intake_address_search(web: WebClient, world: World, session: Session) -
     web.login("op1")  # operators have no base data: no addresses
     r = web.client.get("/work/address-search?address=解放路7号", headers={"HX-Request": "true"})
     assert "解放路7号" not in r.text
+
+
+def test_queue_shows_yellow_and_red_warnings(
+    web: WebClient, settings: Settings, session: Session, app: FastAPI
+) -> None:
+    # Monday 09:00 in Beijing; registration and dispatch are due within 2 working hours.
+    with use_clock(ManualClock(datetime(2025, 3, 3, 9, 0, tzinfo=CHINA_TZ))) as clock:
+        world = make_world(session, settings)
+        app.state.grid_cache = world.cache
+        late = report(session, world, title="超时未派遣")
+        clock.advance(timedelta(minutes=90))
+        soon = report(session, world, title="刚受理")
+        session.commit()
+        web.login("disp1")
+        assert "warn-" not in web.get("/work/queue?warning=normal").text.split("<tbody>")[0]
+        clock.advance(timedelta(minutes=40))  # late: 130 min of 120; soon: 40 of 120
+        page = web.get("/work/queue").text
+        row = page.split(f'data-case="{late.number}"')[1].split("</tr>")[0]
+        assert "红灯" in row
+        assert "红灯" not in page.split(f'data-case="{soon.number}"')[1].split("</tr>")[0]
+        red = web.get("/work/queue?warning=red").text
+        assert late.number in red and soon.number not in red
+        # 13:45: soon has had 90 working minutes before lunch and 15 after it (105 of 120),
+        # past the 80 % mark; its deadline is 14:00
+        clock.advance(timedelta(minutes=155))
+        yellow = web.get("/work/queue?warning=yellow").text
+        assert soon.number in yellow and "黄灯" in yellow and late.number not in yellow

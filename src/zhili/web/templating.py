@@ -102,4 +102,11 @@ def render(
     }
     ctx.update(context or {})
     html = ENV.get_template(name).render(ctx)
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    # No framing by other sites (clickjacking of the action buttons), no content sniffing.
+    safe = {
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+    return HTMLResponse(html, status_code=status_code, headers={**safe, **(headers or {})})
