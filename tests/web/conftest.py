@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -7,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from factories.cases import World, make_world
 from web.helpers import WebClient
+from zhili.cases.storage import LocalStorage
 from zhili.core.config import Settings
 
 
@@ -19,5 +22,6 @@ def world(session: Session, settings: Settings, app: FastAPI) -> World:
 
 
 @pytest.fixture
-def web(client: TestClient) -> WebClient:
+def web(client: TestClient, app: FastAPI, tmp_path: Path) -> WebClient:
+    app.state.storage = LocalStorage(tmp_path / "media")  # uploads stay out of the worktree
     return WebClient(client)

@@ -19,6 +19,8 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         var layer = L.geoJSON(data, {
+          // thousands of grids (a whole city) draw far faster on one canvas than as SVG
+          renderer: data.features.length > 500 ? L.canvas() : undefined,
           style: { color: "#0b5cad", weight: 1, fillOpacity: 0.08 },
           onEachFeature: function (f, l) {
             l.bindTooltip(f.properties.name);
