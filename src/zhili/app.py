@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.middleware.sessions import SessionMiddleware
 
 from zhili import __version__
 from zhili.assessment.routes import router as assessment_router
@@ -27,6 +29,9 @@ from zhili.open311.routes import router as open311_router
 from zhili.org.geo import GridIndexCache
 from zhili.org.routes import router as org_router
 from zhili.org.users.routes import router as users_router
+from zhili.web.errors import install_web_error_handlers
+from zhili.web.pages import router as web_router
+from zhili.web.templating import STATIC_DIR
 
 API_PREFIX = "/api/v1"
 
@@ -62,7 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers["X-Request-ID"] = rid[:64]
         return response
 
+    # Web pages log in with a signed cookie (the API uses bearer tokens and ignores it).
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="zhili_session",
+        max_age=settings.token_ttl_hours * 3600,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
     install_error_handlers(app)
+    install_web_error_handlers(app)
 
     @app.exception_handler(StaleDataError)
     def _stale(request: Request, exc: Exception) -> JSONResponse:
@@ -107,14 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        # The role workbenches arrive with the web package; until then the home page points
-        # people at the API and the demo accounts.
-        return (
-            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            "<title>zhili 治理</title></head><body><h1>zhili 治理 — 市域社会治理平台</h1>"
-            "<p>接口文档：<a href='/docs'>/docs</a></p></body></html>"
-        )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_router)
 
     return app

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     personal_data_key: str = ""
     # Household visits (入户率): share of households each grid should visit in a rolling year.
     visit_target_rate: float = Field(default=0.9, gt=0, le=1)
+    # -- web ----------------------------------------------------------------------------
+    # Reports one address (IP) may send through the public page per hour (0: no reports).
+    public_reports_per_hour: int = Field(default=10, ge=0)
     # Seconds between runs of the supervision timers inside `zhili serve` (0: off).
     tick_interval_seconds: int = Field(default=60, ge=0)
 
