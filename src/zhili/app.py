@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from zhili import __version__
 from zhili.assessment.routes import router as assessment_router
+from zhili.basedata.addresses.service import resolve_place
 from zhili.basedata.routes import router as basedata_router
 from zhili.cases.categories.routes import router as categories_router
 from zhili.cases.handling.routes import router as handling_router
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.storage = LocalStorage(settings.media_root)
+    # intake resolves standard-address text through the base-data register (cases cannot
+    # import basedata, which builds on cases: the app wires the two together)
+    app.state.address_resolver = resolve_place
     app.state.grid_cache = GridIndexCache(
         cells_per_grid=settings.grid_index_cells_per_grid, max_cells=settings.grid_index_max_cells
     )

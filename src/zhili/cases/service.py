@@ -18,10 +18,11 @@ from zhili.cases import sla
 from zhili.cases.categories.models import Category
 from zhili.cases.history import CASE_AUDIT_FIELDS, expect_version, notify, step
 from zhili.cases.models import Attachment, Case, CaseCaller, CaseEvent, CaseState, Channel
+from zhili.cases.places import AddressResolver
 from zhili.cases.schemas import CaseIntake
 from zhili.cases.scope import require
 from zhili.cases.storage import Storage, sniff
-from zhili.cases.workflow import Action, intake_target
+from zhili.cases.workflow import Action, check, intake_target
 from zhili.core import audit
 from zhili.core.calendar import CHINA_TZ, DeadlineRule
 from zhili.core.clock import utcnow
@@ -66,10 +67,28 @@ def _request_hash(data: CaseIntake) -> str:
     ).hexdigest()
 
 
-def _locate(session: Session, *, cache: GridIndexCache, data: CaseIntake) -> dict[str, object]:
-    """Resolve the point (or the named area) to grid, community, street and district."""
+def _locate(
+    session: Session,
+    *,
+    cache: GridIndexCache,
+    data: CaseIntake,
+    resolve_address: AddressResolver | None,
+) -> dict[str, object]:
+    """Resolve the point, the standard address or the named area to grid, community, street
+    and district (and, for an address, to the point and standard spelling stored)."""
     path: str | None = None
-    if data.lon is not None and data.lat is not None:
+    found: dict[str, object] = {}
+    if data.standard_address:
+        place = resolve_address(session, data.standard_address) if resolve_address else None
+        if place is None:
+            raise ValidationFailed(
+                "standard_address",
+                "no standard address matches this text",
+                "未找到匹配的标准地址，请核对地址或在地图上选点",
+            )
+        path = get_region(session, place.grid_id).path
+        found = {"lon": place.lon, "lat": place.lat, "address": data.address or place.text}
+    elif data.lon is not None and data.lat is not None:
         index = grid_index(session, cache=cache)
         grid_id = int(index.locate_region_ids([data.lon], [data.lat])[0])
         if grid_id == NO_GRID:
@@ -90,7 +109,7 @@ def _locate(session: Session, *, cache: GridIndexCache, data: CaseIntake) -> dic
         name: ids[i + 1] for i, name in enumerate(names) if i + 1 < len(ids)
     }
     located["region_path"] = path
-    return located
+    return located | found
 
 
 def intake(
@@ -100,6 +119,7 @@ def intake(
     cache: GridIndexCache,
     data: CaseIntake,
     idempotency_key: str | None = None,
+    resolve_address: AddressResolver | None = None,
 ) -> tuple[Case, bool]:
     """Receive a case from a channel. Returns (case, replayed).
 
@@ -147,9 +167,8 @@ def intake(
         urgency=data.urgency.value,
         category_id=data.category_id,
         state=state.value,
-        lon=data.lon,
-        lat=data.lat,
-        address=data.address,
+        **{"lon": data.lon, "lat": data.lat, "address": data.address}
+        | _locate(session, cache=cache, data=data, resolve_address=resolve_address),
         reporter_name=None if data.anonymous else data.reporter_name,
         reporter_phone=None if data.anonymous else data.reporter_phone,
         reporter_user_id=actor.id if actor.role == Role.citizen else None,
@@ -159,7 +178,6 @@ def intake(
         request_hash=request_hash,
         created_at=now,
         event_seq=1,
-        **_locate(session, cache=cache, data=data),
     )
     if state == CaseState.closed:
         case.closed_at = now
@@ -290,6 +308,9 @@ def answer(
         note=reason,
         changes={"closed_at": utcnow(), "close_reason": "answer", **_NO_CLOCK},
     )
+    _tell_callers(
+        session, case, kind="answered", message=f"您咨询的问题（{case.number}）答复如下：{reason}"
+    )
     return case
 
 
@@ -320,6 +341,9 @@ def merge(
         raise ValidationFailed(
             "into_case_id", "merge into another live case", "只能合并到另一件有效案件"
         )
+    # both steps are checked before any caller moves, so a refusal leaves nothing behind
+    check(case.state, Action.merge)
+    check(target.state, Action.absorb)
     callers = session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)).all()
     for caller in callers:
         caller.case_id = target.id

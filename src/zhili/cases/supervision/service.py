@@ -63,6 +63,7 @@ class TickResult:
 def tick(session: Session, *, now: datetime | None = None) -> TickResult:
     """Run the supervision timers once: escalate newly overdue steps, flag late report-ins."""
     now = now or utcnow()
+    session.flush()  # the set-based SQL below must see this session's pending changes
     table = Case.__table__
     assert isinstance(table, Table)
     rows = session.execute(
@@ -95,7 +96,12 @@ def tick(session: Session, *, now: datetime | None = None) -> TickResult:
     rid = request_id_var.get()
     for r in rows:
         # Escalate to the level above the unit: first the street, then the district.
-        above = r.street_id if r.escalation_level == 1 else r.district_id
+        # (a street that handles the case itself is the unit, so its district hears of it).
+        above = (
+            r.street_id
+            if r.escalation_level == 1 and r.street_id != r.handler_region_id
+            else r.district_id
+        )
         events.append(
             {
                 "case_id": r.id,
@@ -149,7 +155,18 @@ def tick(session: Session, *, now: datetime | None = None) -> TickResult:
                 }
             )
     _bulk(session, events, audits, notes)
-    return TickResult(overdue_cases=len(rows), late_report_ins=_late_report_ins(session, now))
+    late = _late_report_ins(session, now)
+    _expire_loaded(session, (Case, WhistleSummons))
+    return TickResult(overdue_cases=len(rows), late_report_ins=late)
+
+
+def _expire_loaded(session: Session, models: tuple[type[Any], ...]) -> None:
+    """The UPDATEs above went behind the ORM's back: objects this session already holds
+    would keep their old flags and version (a StaleDataError at the next change). They are
+    expired, so they reload on next use; the session was flushed first, so nothing is lost."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, models):
+            session.expire(obj)
 
 
 def _late_report_ins(session: Session, now: datetime) -> int:
