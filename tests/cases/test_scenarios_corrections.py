@@ -22,6 +22,7 @@ from zhili.cases.supervision import service as supervision
 from zhili.cases.whistles import service as whistles
 from zhili.cases.whistles.models import SummonsRole, SummonsState, Whistle, WhistleType
 from zhili.cases.workflow import replay
+from zhili.core.audit import AuditLog
 from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
@@ -241,6 +242,26 @@ def test_an_overdue_case_held_by_the_street_escalates_to_the_district(
     [late] = notes(session, case, "overdue")
     assert late.recipient_region_id == city.street.id
     assert [n.recipient_region_id for n in notes(session, case, "escalation")] == [city.district.id]
+    # the tick's rows are written by SQL from the case rows: same shapes as a service step
+    event = queries.events_of(session, case.id)[-1]
+    assert (event.action, event.actor_id, event.actor_name, event.on_time) == (
+        "overdue",
+        None,
+        "系统",
+        False,
+    )
+    assert event.seq == case.event_seq and event.from_state == event.to_state == "handling"
+    assert event.data == {"escalation_level": 1, "notified_region_id": city.district.id}
+    assert event.unit_region_id == city.street.id
+    row = session.scalars(
+        select(AuditLog).where(
+            AuditLog.action == "case.overdue", AuditLog.entity_id == str(case.id)
+        )
+    ).one()
+    assert row.actor_username == "system" and row.entity_type == "case"
+    assert row.before == {"overdue": False, "escalation_level": 0}
+    assert row.after == {"overdue": True, "escalation_level": 1}
+    assert late.message == f"案件 {case.number} 已超时，升级督办（第1级）"
 
 
 # -- every step tells someone --------------------------------------------------------------
