@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from zhili import __version__
@@ -90,6 +90,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "message_zh": "数据冲突（可能已被他人修改），请刷新后重试",
             },
             status_code=409,
+        )
+
+    @app.exception_handler(OperationalError)
+    def _operational(request: Request, exc: Exception) -> JSONResponse:
+        # SQLite: a writer waited busy_timeout for the write lock and gave up (only under a
+        # burst beyond what one writer can serve). The request changed nothing: retry later.
+        if "database is locked" in str(exc):
+            return JSONResponse(
+                {
+                    "code": "busy",
+                    "message": "the database is busy, retry shortly",
+                    "message_zh": "系统繁忙，请稍后重试",
+                },
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return JSONResponse(
+            {"code": "internal", "message": "internal error", "message_zh": "系统内部错误"},
+            status_code=500,
         )
 
     app.include_router(users_router, prefix=API_PREFIX)

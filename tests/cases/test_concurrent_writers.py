@@ -12,6 +12,7 @@ and connection pool) on its own SQLite file, so the writers really race.
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ class Live:
     headers: dict[str, str]
     category_id: int
     factory: sessionmaker[Session]
+    path: Path
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[L
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield Live(f"http://127.0.0.1:{port}/api/v1", headers, category_id, factory)
+        yield Live(
+            f"http://127.0.0.1:{port}/api/v1", headers, category_id, factory, folder / "zhili.db"
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -125,3 +129,33 @@ def test_concurrent_intakes_on_sqlite_all_succeed(live: Live) -> None:
         )
     assert made == WRITERS * CASES_PER_WRITER
     assert events == made  # each case whole: its intake event written with it
+
+
+def test_a_writer_that_cannot_get_the_lock_in_time_is_told_to_retry_not_500(live: Live) -> None:
+    """Another process holds the write lock longer than busy_timeout (10 s): the intake waits,
+    gives up, answers 503 with Retry-After, and leaves nothing behind."""
+    with live.factory() as session:
+        before = session.scalar(select(func.count()).select_from(Case))
+    holder = sqlite3.connect(live.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        r = httpx.post(
+            f"{live.url}/cases",
+            headers=live.headers,
+            timeout=60,
+            json={
+                "channel": "hotline",
+                "title": "锁等待超时",
+                "description": "另一进程长时间占用写锁",
+                "category_id": live.category_id,
+                "lon": LON0 + 1.5,
+                "lat": LAT0 + 0.5,
+            },
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "1" and r.json()["code"] == "busy"
+    with live.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == before
