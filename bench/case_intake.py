@@ -429,7 +429,7 @@ def uvicorn_server(app: str, url: str, workers: int, media: str, log: Path) -> I
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240
         while True:
             if proc.poll() is not None:
                 raise SystemExit(f"uvicorn exited with {proc.returncode}; see {log}")
@@ -437,7 +437,7 @@ def uvicorn_server(app: str, url: str, workers: int, media: str, log: Path) -> I
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise SystemExit(f"uvicorn did not start within 60 s; see {log}")
+                raise SystemExit(f"uvicorn did not start within 240 s; see {log}")
             time.sleep(0.2)
         yield base
     finally:

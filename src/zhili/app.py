@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.sessions import SessionMiddleware
 
 from zhili import __version__
 from zhili.assessment.routes import router as assessment_router
+from zhili.basedata.addresses.service import resolve_place
 from zhili.basedata.routes import router as basedata_router
 from zhili.cases.categories.routes import router as categories_router
 from zhili.cases.handling.routes import router as handling_router
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.storage = LocalStorage(settings.media_root)
+    # intake resolves standard-address text through the base-data register (cases cannot
+    # import basedata, which builds on cases: the app wires the two together)
+    app.state.address_resolver = resolve_place
     app.state.grid_cache = GridIndexCache(
         cells_per_grid=settings.grid_index_cells_per_grid, max_cells=settings.grid_index_max_cells
     )
@@ -101,6 +105,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "message_zh": "数据冲突（可能已被他人修改），请刷新后重试",
             },
             status_code=409,
+        )
+
+    @app.exception_handler(OperationalError)
+    def _operational(request: Request, exc: Exception) -> JSONResponse:
+        # SQLite: a writer waited busy_timeout for the write lock and gave up (only under a
+        # burst beyond what one writer can serve). The request changed nothing: retry later.
+        if "database is locked" in str(exc):
+            return JSONResponse(
+                {
+                    "code": "busy",
+                    "message": "the database is busy, retry shortly",
+                    "message_zh": "系统繁忙，请稍后重试",
+                },
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return JSONResponse(
+            {"code": "internal", "message": "internal error", "message_zh": "系统内部错误"},
+            status_code=500,
         )
 
     app.include_router(users_router, prefix=API_PREFIX)

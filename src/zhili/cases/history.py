@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from zhili.cases.models import Case, CaseEvent, Notification
+from zhili.cases.models import Case, CaseEvent, CaseState, Notification
 from zhili.cases.workflow import Action, check
 from zhili.core import audit
 from zhili.core.clock import utcnow
@@ -60,6 +60,11 @@ def step(
     before = audit.snapshot(case, CASE_AUDIT_FIELDS)
     from_state = case.state
     to_state = check(from_state, action)
+    if case.extension_requested and to_state != CaseState.handling:
+        # a request for more time belongs to the handling step: it ends with it, so it can
+        # neither be approved later nor greet a rework or a new unit as "pending"
+        changes = {**(changes or {}), "extension_requested": False}
+        data = {**(data or {}), "extension_voided": True}
     unit = (case.handler_department_id, case.handler_region_id)
     for key, value in (changes or {}).items():
         setattr(case, key, value)

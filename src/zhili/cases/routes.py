@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, Upload
 
 from zhili.cases import queries, service
 from zhili.cases.models import Channel
+from zhili.cases.places import AddressResolver
 from zhili.cases.queries import CaseFilter
 from zhili.cases.schemas import (
     CaseDetail,
@@ -36,11 +37,20 @@ def get_storage(request: Request) -> Storage:
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
+def get_address_resolver(request: Request) -> AddressResolver | None:
+    resolver: AddressResolver | None = getattr(request.app.state, "address_resolver", None)
+    return resolver
+
+
+AddressResolverDep = Annotated[AddressResolver | None, Depends(get_address_resolver)]
+
+
 @router.post("/cases", response_model=CaseOut, status_code=201)
 def intake(
     session: SessionDep,
     user: CurrentUser,
     cache: GridCacheDep,
+    resolver: AddressResolverDep,
     body: CaseIntake,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
@@ -48,7 +58,12 @@ def intake(
     """受理: register a report from any channel. Retries with the same Idempotency-Key
     return the first case (200) instead of creating another."""
     case, replayed = service.intake(
-        session, actor=user, cache=cache, data=body, idempotency_key=idempotency_key
+        session,
+        actor=user,
+        cache=cache,
+        data=body,
+        idempotency_key=idempotency_key,
+        resolve_address=resolver,
     )
     if replayed:
         response.status_code = 200

@@ -23,6 +23,13 @@ class CaseIntake(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90)
     address: str | None = Field(None, max_length=255)
     region_id: int | None = Field(None, description="when there is no point: the known area")
+    standard_address: str | None = Field(
+        None,
+        min_length=2,
+        max_length=255,
+        description="标准地址 text instead of a point: resolved through the address register "
+        "to its grid and point (422 when nothing matches confidently)",
+    )
     reporter_name: str | None = Field(None, max_length=64)
     reporter_phone: str | None = None
     anonymous: bool = False
@@ -42,6 +49,8 @@ class CaseIntake(BaseModel):
     def _consistent(self) -> CaseIntake:
         if (self.lon is None) != (self.lat is None):
             raise ValueError("lon and lat come together")
+        if self.standard_address and (self.lon is not None or self.region_id is not None):
+            raise ValueError("give a point, a region or a standard address, not several")
         if self.anonymous and (self.reporter_name or self.reporter_phone):
             raise ValueError("an anonymous report carries no name or phone")
         if self.answer and self.resolved_on_spot:

@@ -11,17 +11,18 @@ import json
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
 from zhili.cases.history import CASE_AUDIT_FIELDS, expect_version, notify, step
 from zhili.cases.models import Attachment, Case, CaseCaller, CaseEvent, CaseState, Channel
+from zhili.cases.places import AddressResolver
 from zhili.cases.schemas import CaseIntake
 from zhili.cases.scope import require
 from zhili.cases.storage import Storage, sniff
-from zhili.cases.workflow import Action, intake_target
+from zhili.cases.workflow import Action, check, intake_target
 from zhili.core import audit
 from zhili.core.calendar import CHINA_TZ, DeadlineRule
 from zhili.core.clock import utcnow
@@ -66,10 +67,28 @@ def _request_hash(data: CaseIntake) -> str:
     ).hexdigest()
 
 
-def _locate(session: Session, *, cache: GridIndexCache, data: CaseIntake) -> dict[str, object]:
-    """Resolve the point (or the named area) to grid, community, street and district."""
+def _locate(
+    session: Session,
+    *,
+    cache: GridIndexCache,
+    data: CaseIntake,
+    resolve_address: AddressResolver | None,
+) -> dict[str, object]:
+    """Resolve the point, the standard address or the named area to grid, community, street
+    and district (and, for an address, to the point and standard spelling stored)."""
     path: str | None = None
-    if data.lon is not None and data.lat is not None:
+    found: dict[str, object] = {}
+    if data.standard_address:
+        place = resolve_address(session, data.standard_address) if resolve_address else None
+        if place is None:
+            raise ValidationFailed(
+                "standard_address",
+                "no standard address matches this text",
+                "未找到匹配的标准地址，请核对地址或在地图上选点",
+            )
+        path = get_region(session, place.grid_id).path
+        found = {"lon": place.lon, "lat": place.lat, "address": data.address or place.text}
+    elif data.lon is not None and data.lat is not None:
         index = grid_index(session, cache=cache)
         grid_id = int(index.locate_region_ids([data.lon], [data.lat])[0])
         if grid_id == NO_GRID:
@@ -90,7 +109,7 @@ def _locate(session: Session, *, cache: GridIndexCache, data: CaseIntake) -> dic
         name: ids[i + 1] for i, name in enumerate(names) if i + 1 < len(ids)
     }
     located["region_path"] = path
-    return located
+    return located | found
 
 
 def intake(
@@ -100,6 +119,7 @@ def intake(
     cache: GridIndexCache,
     data: CaseIntake,
     idempotency_key: str | None = None,
+    resolve_address: AddressResolver | None = None,
 ) -> tuple[Case, bool]:
     """Receive a case from a channel. Returns (case, replayed).
 
@@ -118,7 +138,7 @@ def intake(
     if idempotency_key:
         # A key belongs to the account that sent it: another client's key never matches.
         idempotency_key = f"{actor.id}:{idempotency_key}"
-        existing = session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
+        existing = session.scalar(_BY_IDEMPOTENCY_KEY, {"key": idempotency_key})
         if existing is not None:
             if existing.request_hash != request_hash:
                 raise Conflict(
@@ -147,9 +167,8 @@ def intake(
         urgency=data.urgency.value,
         category_id=data.category_id,
         state=state.value,
-        lon=data.lon,
-        lat=data.lat,
-        address=data.address,
+        **{"lon": data.lon, "lat": data.lat, "address": data.address}
+        | _locate(session, cache=cache, data=data, resolve_address=resolve_address),
         reporter_name=None if data.anonymous else data.reporter_name,
         reporter_phone=None if data.anonymous else data.reporter_phone,
         reporter_user_id=actor.id if actor.role == Role.citizen else None,
@@ -159,7 +178,6 @@ def intake(
         request_hash=request_hash,
         created_at=now,
         event_seq=1,
-        **_locate(session, cache=cache, data=data),
     )
     if state == CaseState.closed:
         case.closed_at = now
@@ -174,41 +192,58 @@ def intake(
         )
         case.deadline_working = clock.working
     session.add(case)
-    session.flush()
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            seq=1,
-            at=now,
-            actor_id=actor.id,
-            actor_name=actor.full_name,
-            action=action.value,
-            from_state=None,
-            to_state=state.value,
-            note=data.answer or data.resolved_on_spot,
-            data={"channel": data.channel.value},
-        )
+    session.flush()  # the only flush: the case's id for the rows below
+    # The first event, the caller and the audit row are plain Core INSERTs on the session's
+    # connection (prebuilt statements, no unit of work): intake is the busiest write path.
+    conn = session.connection()
+    conn.execute(
+        _INSERT_EVENT,
+        {
+            "case_id": case.id,
+            "seq": 1,
+            "at": now,
+            "actor_id": actor.id,
+            "actor_name": actor.full_name,
+            "action": action.value,
+            "from_state": None,
+            "to_state": state.value,
+            "note": data.answer or data.resolved_on_spot,
+            "data": {"channel": data.channel.value},
+            "unit_department_id": None,
+            "unit_region_id": None,
+            "on_time": None,
+        },
     )
-    session.add(
-        CaseCaller(
-            case_id=case.id,
-            source_case_id=case.id,
-            name=case.reporter_name,
-            phone=case.reporter_phone,
-            user_id=case.reporter_user_id,
-            channel=case.channel,
-            at=now,
-        )
+    conn.execute(
+        _INSERT_CALLER,
+        {
+            "case_id": case.id,
+            "source_case_id": case.id,
+            "name": case.reporter_name,
+            "phone": case.reporter_phone,
+            "user_id": case.reporter_user_id,
+            "channel": case.channel,
+            "at": now,
+        },
     )
-    audit.record(
-        session,
-        actor=actor,
-        action=f"case.{action.value}",
-        entity_type="case",
-        entity_id=case.id,
-        after=audit.snapshot(case, CASE_AUDIT_FIELDS),
+    conn.execute(
+        _INSERT_AUDIT,
+        audit.entry(
+            actor=actor,
+            action=f"case.{action.value}",
+            entity_type="case",
+            entity_id=case.id,
+            after=audit.snapshot(case, CASE_AUDIT_FIELDS),
+            at=now,
+        ),
     )
     return case, False
+
+
+_INSERT_EVENT = insert(CaseEvent.__table__)  # type: ignore[arg-type]
+_INSERT_CALLER = insert(CaseCaller.__table__)  # type: ignore[arg-type]
+_INSERT_AUDIT = insert(audit.AuditLog.__table__)  # type: ignore[arg-type]
+_BY_IDEMPOTENCY_KEY = select(Case).where(Case.idempotency_key == bindparam("key"))
 
 
 def _dispatch_rule(urgency: str) -> DeadlineRule:
@@ -290,6 +325,9 @@ def answer(
         note=reason,
         changes={"closed_at": utcnow(), "close_reason": "answer", **_NO_CLOCK},
     )
+    _tell_callers(
+        session, case, kind="answered", message=f"您咨询的问题（{case.number}）答复如下：{reason}"
+    )
     return case
 
 
@@ -320,6 +358,9 @@ def merge(
         raise ValidationFailed(
             "into_case_id", "merge into another live case", "只能合并到另一件有效案件"
         )
+    # both steps are checked before any caller moves, so a refusal leaves nothing behind
+    check(case.state, Action.merge)
+    check(target.state, Action.absorb)
     callers = session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)).all()
     for caller in callers:
         caller.case_id = target.id

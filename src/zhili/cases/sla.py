@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -48,6 +48,20 @@ def start_clock(start: datetime, rule: DeadlineRule, *, warn_share: float) -> Cl
     else:
         warn = start + total * warn_share
     return Clock(started_at=start, warn_at=warn, deadline_at=deadline, working=rule.working)
+
+
+def extend(
+    started_at: datetime, deadline_at: datetime, days: int, *, working: bool, warn_share: float
+) -> tuple[datetime, datetime]:
+    """A step's (warn_at, deadline_at) after ``days`` more, counted as the step's own rule
+    counts: working days for a working-time deadline, calendar days for a natural one."""
+    cal = calendar()
+    if working:
+        deadline = cal.add_working_days(deadline_at, days)
+        total = cal.elapsed(started_at, deadline, working=True)
+        return cal.add_working_time(started_at, total * warn_share), deadline
+    deadline = deadline_at + timedelta(days=days)
+    return started_at + (deadline - started_at) * warn_share, deadline
 
 
 def handling_rule(category: Category | None, urgency: str) -> DeadlineRule:

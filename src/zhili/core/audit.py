@@ -65,6 +65,30 @@ def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: jsonable(getattr(obj, name)) for name in fields}
 
 
+def entry(
+    *,
+    actor: Actor | None,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of one audit row, for callers that insert rows in bulk (Core)."""
+    return {
+        "at": at or utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_username": actor.username if actor is not None else "system",
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "before": before,
+        "after": after,
+        "request_id": request_id_var.get(),
+    }
+
+
 def record(
     session: Session,
     *,

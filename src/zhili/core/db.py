@@ -90,8 +90,20 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
+# Execution option that makes a transaction on SQLite start with BEGIN IMMEDIATE.
+WRITE_INTENT: dict[str, Any] = {"zhili_write": True}
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred BEGIN that reads first and writes later cannot upgrade to the write lock in
+    # WAL mode once another connection has committed after its snapshot: SQLite answers
+    # "database is locked" at once, without waiting for busy_timeout. A transaction that
+    # means to write therefore takes the write lock up front (waiting up to busy_timeout);
+    # read-only transactions stay deferred so readers never queue behind writers.
+    if connection.get_execution_options().get("zhili_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -99,10 +111,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def write_session(factory: sessionmaker[Session]) -> Session:
+    """A session whose transaction will write: on SQLite it begins IMMEDIATE (see above);
+    elsewhere the option means nothing."""
+    return factory(execution_options=WRITE_INTENT)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work for the CLI and jobs: commit on success, roll back on any error."""
-    session = factory()
+    session = write_session(factory)
     try:
         yield session
         session.commit()

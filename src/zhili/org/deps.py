@@ -12,17 +12,22 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from zhili.core.config import Settings
+from zhili.core.db import write_session
 from zhili.core.errors import Unauthorized
 from zhili.org.geo import GridIndexCache
 from zhili.org.users import service as users_service
 from zhili.org.users.models import User
 
+# Methods that never change data; every other request is a write (BEGIN IMMEDIATE on SQLite).
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
-    session: Session = request.app.state.session_factory()
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory() if request.method in _SAFE_METHODS else write_session(factory)
     try:
         yield session
         session.commit()

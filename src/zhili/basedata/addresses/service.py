@@ -13,6 +13,7 @@ from zhili.basedata import scope
 from zhili.basedata.addresses import search
 from zhili.basedata.addresses.models import LEVEL_RANK, Address, AddressLevel, AddressToken
 from zhili.basedata.addresses.schemas import AddressIn, AddressPatch
+from zhili.cases.places import Place
 from zhili.core import audit
 from zhili.core.errors import Conflict, NotFound, ValidationFailed
 from zhili.core.security import Permission
@@ -298,3 +299,25 @@ def search_addresses(
         scored.append((address, search.score(query_tokens, own, context)))
     scored.sort(key=lambda pair: (-pair[1], LEVEL_RANK[AddressLevel(pair[0].level)], pair[0].id))
     return scored[:limit]
+
+
+# A score from 0.8 up is a confident match (see AddressMatch); below it intake asks again.
+CONFIDENT_SCORE = 0.8
+
+
+def resolve_place(session: Session, text: str) -> Place | None:
+    """The case intake's address resolver: the best confident match of ``text``, with the
+    point of the nearest address up its hierarchy that has one (rooms often have none)."""
+    found = search_addresses(session, text=text, limit=1)
+    if not found or found[0][1] < CONFIDENT_SCORE:
+        return None
+    address = found[0][0]
+    point: Address | None = address
+    while point is not None and (point.lon is None or point.lat is None):
+        point = session.get(Address, point.parent_id) if point.parent_id else None
+    return Place(
+        grid_id=address.grid_id,
+        lon=point.lon if point else None,
+        lat=point.lat if point else None,
+        text=address.full_text,
+    )

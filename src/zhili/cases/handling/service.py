@@ -16,7 +16,7 @@ from zhili.cases.scope import require, require_handler
 from zhili.cases.service import get_case
 from zhili.cases.whistles.models import Whistle, WhistleState
 from zhili.cases.workflow import Action
-from zhili.core.calendar import DeadlineRule
+from zhili.core.calendar import CHINA_TZ, DeadlineRule
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, Forbidden, ValidationFailed
@@ -105,6 +105,9 @@ def return_case(
             "extension_requested": False,
         },
     )
+    _tell_dispatcher(
+        session, case, kind="returned", message=f"案件 {case.number} 被退单，请重新派遣：{reason}"
+    )
     return case
 
 
@@ -183,7 +186,36 @@ def request_extension(
         data={"days": days},
         changes={"extension_requested": True},
     )
+    _tell_dispatcher(
+        session,
+        case,
+        kind="extension_requested",
+        message=f"案件 {case.number} 申请延期 {days} 天：{reason}",
+    )
     return case
+
+
+def _tell_unit(session: Session, case: Case, *, kind: str, message: str) -> None:
+    notify(
+        session,
+        case,
+        kind=kind,
+        department_id=case.handler_department_id,
+        region_id=case.handler_region_id,
+        message=message,
+    )
+
+
+def _tell_dispatcher(session: Session, case: Case, *, kind: str, message: str) -> None:
+    """The centre's answer goes to whoever dispatched the case last (not to every operator)."""
+    dispatcher_id = session.scalar(
+        select(CaseEvent.actor_id)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action == Action.dispatch.value)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    )
+    if dispatcher_id is not None:
+        notify(session, case, kind=kind, user_id=dispatcher_id, message=message)
 
 
 def decide_extension(
@@ -213,13 +245,22 @@ def decide_extension(
             note=note,
             changes={"extension_requested": False},
         )
+        _tell_unit(
+            session,
+            case,
+            kind="extension_refused",
+            message=f"案件 {case.number} 延期申请未获批准，请按原时限办结。{note or ''}",
+        )
         return case
     requested = _last_requested_days(case, session)
     assert case.deadline_at is not None and case.step_started_at is not None
-    cal = sla.calendar()
-    deadline = cal.add_working_days(case.deadline_at, requested)
-    total = cal.elapsed(case.step_started_at, deadline, working=True)
-    warn = cal.add_working_time(case.step_started_at, total * settings.warn_share)
+    warn, deadline = sla.extend(
+        case.step_started_at,
+        case.deadline_at,
+        requested,
+        working=case.deadline_working,
+        warn_share=settings.warn_share,
+    )
     step(
         session,
         case,
@@ -234,6 +275,13 @@ def decide_extension(
             "warn_at": warn,
             "overdue": False,
         },
+    )
+    _tell_unit(
+        session,
+        case,
+        kind="extension_approved",
+        message=f"案件 {case.number} 延期申请已批准，新的办理时限为 "
+        f"{deadline.astimezone(CHINA_TZ):%m-%d %H:%M}。{note or ''}",
     )
     return case
 

@@ -11,7 +11,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Insert,
+    Integer,
+    String,
+    Table,
+    and_,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    update,
+)
+from sqlalchemy import (
+    case as sql_case,
+)
 from sqlalchemy.orm import Session
 
 from zhili.cases.history import expect_version, notify, step
@@ -22,6 +42,7 @@ from zhili.cases.whistles.models import SummonsState, Whistle, WhistleSummons
 from zhili.cases.workflow import OPEN, Action
 from zhili.core.audit import AuditLog, request_id_var
 from zhili.core.clock import utcnow
+from zhili.core.db import UTCDateTime
 from zhili.core.security import Permission
 from zhili.org.users.models import User
 
@@ -63,13 +84,54 @@ class TickResult:
 def tick(session: Session, *, now: datetime | None = None) -> TickResult:
     """Run the supervision timers once: escalate newly overdue steps, flag late report-ins."""
     now = now or utcnow()
+    session.flush()  # the set-based SQL below must see this session's pending changes
+    if session.get_bind().dialect.name == "postgresql":
+        overdue = _escalate_in_one_statement(session, now)
+    else:
+        overdue = _escalate_in_sequence(session, now)
+    late = _late_report_ins(session, now)
+    _expire_loaded(session, (Case, WhistleSummons))
+    return TickResult(overdue_cases=overdue, late_report_ins=late)
+
+
+# The tick never brings the cases it escalates into Python: every row it writes (flag, event,
+# audit row, notices) is computed by the database from the case rows, so the 10 % of a
+# million cases falling due at once is a handful of statements, not 400 000 parameter sets.
+
+
+def _cases() -> Table:
     table = Case.__table__
     assert isinstance(table, Table)
-    rows = session.execute(
+    return table
+
+
+def _due(table: Table, now: datetime) -> ColumnElement[bool]:
+    return and_(
+        table.c.state.in_(_OPEN_VALUES),
+        table.c.overdue.is_(False),
+        table.c.deadline_at < literal(now, UTCDateTime()),
+    )
+
+
+_ESCALATED = (
+    "id",
+    "event_seq",
+    "state",
+    "escalation_level",
+    "handler_department_id",
+    "handler_region_id",
+    "street_id",
+    "district_id",
+    "number",
+)
+
+
+def _escalate_in_one_statement(session: Session, now: datetime) -> int:
+    """PostgreSQL: UPDATE … RETURNING feeds the four INSERTs as data-modifying CTEs."""
+    table = _cases()
+    flagged = (
         update(table)
-        .where(
-            table.c.state.in_(_OPEN_VALUES), table.c.overdue.is_(False), table.c.deadline_at < now
-        )
+        .where(_due(table, now))
         .values(
             overdue=True,
             escalation_level=table.c.escalation_level + 1,
@@ -77,79 +139,170 @@ def tick(session: Session, *, now: datetime | None = None) -> TickResult:
             version=table.c.version + 1,
             updated_at=now,
         )
-        .returning(
+        .returning(*(table.c[name] for name in _ESCALATED))
+        .cte("flagged")
+    )
+    writes = [
+        stmt.cte(f"w{i}")
+        for i, stmt in enumerate(_escalation_rows(flagged, now, json_object=func.json_build_object))
+    ]
+    count = session.execute(select(func.count()).select_from(flagged).add_cte(*writes)).scalar()
+    return int(count or 0)
+
+
+def _escalate_in_sequence(session: Session, now: datetime) -> int:
+    """SQLite: the rows are written from the due cases first, then the cases are flagged.
+    The transaction holds SQLite's single write lock throughout, so both see the same set."""
+    table = _cases()
+    due = (
+        select(
             table.c.id,
-            table.c.event_seq,
+            (table.c.event_seq + 1).label("event_seq"),
             table.c.state,
-            table.c.escalation_level,
-            table.c.handler_department_id,
-            table.c.handler_region_id,
-            table.c.street_id,
-            table.c.district_id,
-            table.c.number,
+            (table.c.escalation_level + 1).label("escalation_level"),
+            *(table.c[name] for name in _ESCALATED[4:]),
         )
-    ).all()
-    events: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
-    rid = request_id_var.get()
-    for r in rows:
-        # Escalate to the level above the unit: first the street, then the district.
-        above = r.street_id if r.escalation_level == 1 else r.district_id
-        events.append(
-            {
-                "case_id": r.id,
-                "seq": r.event_seq,
-                "at": now,
-                "actor_id": None,
-                "actor_name": "系统",
-                "action": Action.overdue.value,
-                "from_state": r.state,
-                "to_state": r.state,
-                "note": None,
-                "data": {"escalation_level": r.escalation_level, "notified_region_id": above},
-                "unit_department_id": r.handler_department_id,
-                "unit_region_id": r.handler_region_id,
-                "on_time": False,
-            }
+        .where(_due(table, now))
+        .subquery("due")
+    )
+    for stmt in _escalation_rows(due, now, json_object=func.json_object):
+        session.execute(stmt)
+    result = session.execute(
+        update(table)
+        .where(_due(table, now))
+        .values(
+            overdue=True,
+            escalation_level=table.c.escalation_level + 1,
+            event_seq=table.c.event_seq + 1,
+            version=table.c.version + 1,
+            updated_at=now,
         )
-        audits.append(
-            {
-                "at": now,
-                "actor_id": None,
-                "actor_username": "system",
-                "action": "case.overdue",
-                "entity_type": "case",
-                "entity_id": str(r.id),
-                "before": {"overdue": False, "escalation_level": r.escalation_level - 1},
-                "after": {"overdue": True, "escalation_level": r.escalation_level},
-                "request_id": rid,
-            }
-        )
-        msg = f"案件 {r.number} 已超时，升级督办（第{r.escalation_level}级）"
-        notes.append(
-            {
-                "case_id": r.id,
-                "kind": "overdue",
-                "message": msg,
-                "created_at": now,
-                "recipient_department_id": r.handler_department_id,
-                "recipient_region_id": r.handler_region_id,
-            }
-        )
-        if above is not None:
-            notes.append(
-                {
-                    "case_id": r.id,
-                    "kind": "escalation",
-                    "message": msg,
-                    "created_at": now,
-                    "recipient_department_id": None,
-                    "recipient_region_id": above,
-                }
-            )
-    _bulk(session, events, audits, notes)
-    return TickResult(overdue_cases=len(rows), late_report_ins=_late_report_ins(session, now))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _escalation_rows(src: FromClause, now: datetime, *, json_object: Any) -> list[Insert]:
+    """INSERT … SELECT of the event, the audit row and the notices of each escalated case in
+    ``src`` (columns as after the escalation: the new level and event number)."""
+    c = src.c
+    level = c.escalation_level
+    at = literal(now, UTCDateTime())
+    # the level above the unit: first the street, then the district (a street that handles
+    # the case itself is the unit, so its district hears of it)
+    above = sql_case(
+        (and_(level == 1, c.street_id.is_distinct_from(c.handler_region_id)), c.street_id),
+        else_=c.district_id,
+    )
+    json_true, json_false = _json_bools(json_object)
+    message = (
+        literal("案件 ")
+        + c.number
+        + literal(" 已超时，升级督办（第")
+        + cast(level, String)
+        + literal("级）")
+    )
+    events = insert(_table(CaseEvent)).from_select(
+        [
+            "case_id",
+            "seq",
+            "at",
+            "actor_id",
+            "actor_name",
+            "action",
+            "from_state",
+            "to_state",
+            "note",
+            "data",
+            "unit_department_id",
+            "unit_region_id",
+            "on_time",
+        ],
+        select(
+            c.id,
+            c.event_seq,
+            at,
+            null(),
+            literal("系统"),
+            literal(Action.overdue.value),
+            c.state,
+            c.state,
+            null(),
+            json_object(_key("escalation_level"), level, _key("notified_region_id"), above),
+            c.handler_department_id,
+            c.handler_region_id,
+            false(),
+        ),
+    )
+    audits = insert(_table(AuditLog)).from_select(
+        [
+            "at",
+            "actor_id",
+            "actor_username",
+            "action",
+            "entity_type",
+            "entity_id",
+            "before",
+            "after",
+            "request_id",
+        ],
+        select(
+            at,
+            null(),
+            literal("system"),
+            literal("case.overdue"),
+            literal("case"),
+            cast(c.id, String),
+            json_object(_key("overdue"), json_false, _key("escalation_level"), level - 1),
+            json_object(_key("overdue"), json_true, _key("escalation_level"), level),
+            literal(request_id_var.get(), String),
+        ),
+    )
+    columns = [
+        "case_id",
+        "kind",
+        "message",
+        "created_at",
+        "recipient_department_id",
+        "recipient_region_id",
+    ]
+    late = insert(_table(Notification)).from_select(
+        columns,
+        select(c.id, literal("overdue"), message, at, c.handler_department_id, c.handler_region_id),
+    )
+    escalation = insert(_table(Notification)).from_select(
+        columns,
+        select(c.id, literal("escalation"), message, at, cast(null(), Integer), above).where(
+            above.is_not(None)
+        ),
+    )
+    return [events, audits, late, escalation]
+
+
+def _key(name: str) -> ColumnElement[Any]:
+    # JSON keys as SQL text, not bound parameters: PostgreSQL cannot type a parameter passed
+    # to json_build_object's variadic "any" arguments
+    return literal_column(f"'{name}'")
+
+
+def _json_bools(json_object: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    if json_object is func.json_object:  # SQLite: json('true') is a JSON true, 1 would be 1
+        return func.json(literal_column("'true'")), func.json(literal_column("'false'"))
+    return literal_column("true"), literal_column("false")
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _expire_loaded(session: Session, models: tuple[type[Any], ...]) -> None:
+    """The UPDATEs above went behind the ORM's back: objects this session already holds
+    would keep their old flags and version (a StaleDataError at the next change). They are
+    expired, so they reload on next use; the session was flushed first, so nothing is lost."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, models):
+            session.expire(obj)
 
 
 def _late_report_ins(session: Session, now: datetime) -> int:

@@ -20,7 +20,7 @@ from zhili.cases.whistles.models import (
     WhistleSummons,
     WhistleType,
 )
-from zhili.cases.workflow import Action
+from zhili.cases.workflow import Action, check
 from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
@@ -61,6 +61,7 @@ def blow(
     case = get_case(session, case_id)
     require(session, actor=actor, case=case, permission=Permission.case_whistle)
     expect_version(case, version)
+    check(case.state, Action.whistle)  # before anything is written: a refusal leaves nothing
     blower = _blowing_unit(session, actor, case)
     if session.scalar(
         select(Whistle.id).where(
@@ -153,7 +154,7 @@ def _blowing_unit(session: Session, actor: User, case: Case) -> Region:
 
 
 def _summons_for(
-    session: Session, actor: User, whistle_id: int
+    session: Session, actor: User, whistle_id: int, action: Action
 ) -> tuple[Whistle, WhistleSummons, Case]:
     whistle = session.get(Whistle, whistle_id)
     if whistle is None:
@@ -170,6 +171,7 @@ def _summons_for(
         raise Forbidden("your department was not summoned", "本部门未被召集")
     if whistle.state != WhistleState.open.value:
         raise Conflict("the whistle is completed", "该吹哨事项已完成", current_state=whistle.state)
+    check(case.state, action)  # the case must allow the step before the summons changes
     return whistle, summons, case
 
 
@@ -177,7 +179,7 @@ def report_in(
     session: Session, *, actor: User, whistle_id: int, note: str | None = None
 ) -> WhistleSummons:
     """报到: the department acknowledges the whistle; late if after its response time."""
-    whistle, summons, case = _summons_for(session, actor, whistle_id)
+    whistle, summons, case = _summons_for(session, actor, whistle_id, Action.report_in)
     if summons.state != SummonsState.summoned.value:
         raise Conflict("already reported in", "已报到", current_state=summons.state)
     now = utcnow()
@@ -201,7 +203,7 @@ def report_in(
 
 def finish_part(session: Session, *, actor: User, whistle_id: int, result: str) -> WhistleSummons:
     """The department's part is done; the whistle completes when every part is."""
-    whistle, summons, case = _summons_for(session, actor, whistle_id)
+    whistle, summons, case = _summons_for(session, actor, whistle_id, Action.part_done)
     if summons.state != SummonsState.reported.value:
         raise Conflict("report in first", "请先报到", current_state=summons.state)
     now = utcnow()

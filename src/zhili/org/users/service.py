@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from zhili.core import audit
@@ -136,13 +136,22 @@ def issue_token(
     return token, row
 
 
+_TOKEN_WITH_USER = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_digest == bindparam("digest"))
+)
+
+
 def resolve_token(session: Session, token: str) -> User:
     """The active user a bearer token belongs to, or Unauthorized."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_digest == token_digest(token)))
+    # token and account in one round trip: this runs before every authenticated request
+    found = session.execute(_TOKEN_WITH_USER, {"digest": token_digest(token)}).one_or_none()
     now = utcnow()
+    row = found[0] if found else None
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         raise Unauthorized("invalid or expired token", "令牌无效或已过期，请重新登录")
-    user = session.get(User, row.user_id)
+    user = found[1] if found else None
     if user is None or not user.is_active:
         raise Unauthorized("account disabled", "账号已停用")
     return user
