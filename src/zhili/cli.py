@@ -37,6 +37,7 @@ from zhili.demo.basedata import build_basedata
 from zhili.demo.cases import DEFAULT_CASES, SimulationStats, simulate_cases
 from zhili.demo.city import DEMO_PASSWORD, SIZES, build_city
 from zhili.indices.commands import app as index_app
+from zhili.insight.commands import app as insight_app
 from zhili.open311.cli import app as open311_app
 from zhili.org import service as org_service
 from zhili.org.models import Department, Region, RegionLevel
@@ -50,6 +51,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
 app.add_typer(open311_app, name="open311")
 app.add_typer(index_app, name="index")
+app.add_typer(insight_app, name="insight")
 app.command("import")(basedata_commands.import_file)  # 一标三实 files
 app.command("export")(basedata_commands.export_file)
 console = Console()
