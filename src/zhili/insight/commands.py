@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,12 @@ import typer
 from rich.console import Console
 
 from zhili.core.audit import new_request_id, request_id_var
+from zhili.core.calendar import CHINA_TZ
+from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory, transaction
 from zhili.core.errors import ZhiliError
+from zhili.insight import scan as detect_service
 from zhili.insight.classify import service as classify
 from zhili.insight.classify.data import read_file
 from zhili.insight.classify.evaluation import cross_validate
@@ -155,3 +159,26 @@ def export_labelled(
 
 
 # -- detect: scans, warnings, monthly issue ---------------------------------------------------
+
+
+@app.command("scan")
+def scan_command(
+    days: Annotated[int, typer.Option("--days", min=1, help="scan the last N days")] = 28,
+    end: Annotated[
+        str | None, typer.Option("--end", help="scan up to this date (YYYY-MM-DD, 本地日期)")
+    ] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Find hotspots, surges, rises and risks in the recent cases and store them as
+    warnings. 扫描近期案件，生成预警。"""
+    until = (
+        datetime.combine(date.fromisoformat(end), time(), tzinfo=CHINA_TZ) + timedelta(days=1)
+        if end
+        else utcnow()
+    )
+    since = until - timedelta(days=days)
+    request_id_var.set(new_request_id())
+    factory = make_session_factory(make_engine(_settings(database_url)))
+    with transaction(factory) as session:
+        found = detect_service.run(session, actor=None, start=since, end=until)
+    console.print(json.dumps(found, ensure_ascii=False))

@@ -91,3 +91,51 @@ class InsightFeedback(Base):
 
 
 # -- detect: warnings (hotspots, anomalies, risk lists, monthly issue) go below ------------
+
+
+class WarningKind(StrEnum):
+    hotspot = "hotspot"  # 热点: a space-time cluster of one category
+    surge = "surge"  # 激增: a category's daily count in one district
+    trend = "trend"  # 趋势拐点: a sustained rise (CUSUM)
+    repeat_caller = "repeat_caller"  # 重复来电: risk of escalation to petitions
+    failing_place = "failing_place"  # 反复失败的地点
+    slipping_unit = "slipping_unit"  # 响应下滑的单位
+
+
+class WarningStatus(StrEnum):
+    new = "new"
+    case = "case"  # turned into a case
+    supervised = "supervised"  # turned into supervision orders
+    dismissed = "dismissed"
+
+
+class InsightWarning(Base):
+    """A detection (预警) for the dashboard's feed. ``fingerprint`` keeps a re-scan from
+    storing the same finding twice; ``region_path`` makes the feed scope-aware."""
+
+    __tablename__ = "insight_warning"
+
+    id: Mapped[int] = mapped_column(_BIGINT, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=WarningStatus.new.value)
+    title: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    region_path: Mapped[str] = mapped_column(String(255))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("case_category.id"))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[float] = mapped_column(Float)  # larger is stronger (−log10 p, or a count)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(128), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))  # the case made from it
+    handled_by_id: Mapped[int | None] = mapped_column(Integer)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
+    __table_args__ = (
+        Index("ix_insight_warning_status_created", "status", "created_at"),
+        Index("ix_insight_warning_region_path", "region_path"),
+    )

@@ -31,6 +31,7 @@ from zhili.insight.classify.schemas import (
     TrainOut,
 )
 from zhili.insight.models import InsightModel, Target
+from zhili.insight.warnings_api import router as warnings_router
 from zhili.org.access import authorize, scope_region
 from zhili.org.deps import CurrentUser, SessionDep, SettingsDep
 from zhili.org.users.models import User
@@ -184,3 +185,5 @@ def case_duplicates(case_id: int, session: SessionDep, user: CurrentUser) -> lis
 
 
 # -- detect: warnings, hotspots, anomalies, risk lists, monthly issue ------------------------
+
+router.include_router(warnings_router)  # GET /warnings, …/case, …/supervise, …/dismiss

@@ -27,15 +27,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import pdtrc
 
-from zhili.insight.detect.hotspots import weekday_weights
-
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
 class AnomalyParams:
-    max_days: int = 3  # longest run tested as one surge
+    max_days: int = 5  # longest run tested as one surge
     min_cases: int = 3
     min_ratio: float = 2.0
     alpha: float = 0.05  # family-wise over series × days × run lengths
@@ -70,8 +68,14 @@ class ChangePoint:
 
 
 def daily_counts(
-    day: IntArray, category: IntArray, area: IntArray, *, categories: int, areas: int,
-    first: int, last: int,
+    day: IntArray,
+    category: IntArray,
+    area: IntArray,
+    *,
+    categories: int,
+    areas: int,
+    first: int,
+    last: int,
 ) -> IntArray:
     """``counts[category, area, day - first]`` for the days [first, last)."""
     span = last - first
@@ -92,8 +96,7 @@ def expected_counts(counts: IntArray, first: int, params: AnomalyParams) -> Expe
     p = params
     cats, areas, span = counts.shape
     days = np.arange(first, first + span)
-    week = weekday_weights(_case_days(counts.sum(axis=(0, 1)), first), first, first + span)
-    w = week[(days + 3) % 7]
+    w = _weekday_rhythm(counts.sum(axis=(0, 1)), (days + 3) % 7)
     city = counts.sum(axis=1).astype(float)  # (categories, days)
     cum_city = _cum_before(city)  # sum over days before t
     cum_w = _cum_before(w[None, :])[0]
@@ -108,9 +111,7 @@ def expected_counts(counts: IntArray, first: int, params: AnomalyParams) -> Expe
     cum_area = _cum_before(by_area)
     all_share = (cum_area + 1.0) / (cum_area.sum(axis=0) + areas)[None, :]
     cum_series = np.cumsum(counts, axis=2) - counts  # before t
-    share = (cum_series + p.shrink * all_share[None, :, :]) / (
-        cum_city[:, None, :] + p.shrink
-    )
+    share = (cum_series + p.shrink * all_share[None, :, :]) / (cum_city[:, None, :] + p.shrink)
     return Expected(
         recent=level[:, None, :] * w[None, None, :] * share,
         long_run=long_rate[:, None, :] * w[None, None, :] * share,
@@ -122,13 +123,29 @@ def _cum_before(x: FloatArray) -> FloatArray:
     return out
 
 
-def _case_days(per_day: IntArray, first: int) -> IntArray:
-    out: IntArray = np.repeat(np.arange(first, first + len(per_day)), per_day)
+def _weekday_rhythm(total: IntArray, weekday: IntArray) -> FloatArray:
+    """Each day's weekday weight (mean 1) from the days before it only; 1 for the first 4
+    weeks."""
+    span = len(total)
+    onehot = np.zeros((span, 7))
+    onehot[np.arange(span), weekday] = 1.0
+    cases = _cum_before((onehot * total[:, None]).T).T
+    days = _cum_before(onehot.T).T
+    per_day = cases / np.maximum(days, 1.0)
+    mean = per_day.mean(axis=1)
+    w = per_day[np.arange(span), weekday] / np.where(mean > 0, mean, 1.0)
+    w = np.where((np.arange(span) < 28) | (mean <= 0), 1.0, w)
+    out: FloatArray = np.maximum(w, 0.05)
     return out
 
 
 def detect_surges(
-    counts: IntArray, expected: Expected, *, first: int, start: int, end: int,
+    counts: IntArray,
+    expected: Expected,
+    *,
+    first: int,
+    start: int,
+    end: int,
     params: AnomalyParams | None = None,
 ) -> list[Surge]:
     """Surges among the days [start, end) of ``counts`` (which begins on day ``first``)."""
@@ -200,7 +217,12 @@ def cusum(
 
 
 def detect_changes(
-    counts: IntArray, expected: Expected, *, first: int, start: int, end: int,
+    counts: IntArray,
+    expected: Expected,
+    *,
+    first: int,
+    start: int,
+    end: int,
     params: AnomalyParams | None = None,
 ) -> list[ChangePoint]:
     """Sustained rises (CUSUM alarms) whose alarm falls in [start, end)."""
@@ -213,12 +235,14 @@ def detect_changes(
     # the CUSUM runs from the end of the warm-up so that its state at `start` is honest
     w0 = p.warmup_days
     alarm, began = cusum(
-        counts[:, :, w0:], expected.long_run[:, :, w0:],
-        shift=p.cusum_shift, threshold=p.cusum_threshold,
+        counts[:, :, w0:],
+        expected.long_run[:, :, w0:],
+        shift=p.cusum_shift,
+        threshold=p.cusum_threshold,
     )
-    cum_y = np.concatenate((np.zeros(counts.shape[:2] + (1,)), np.cumsum(counts, axis=2)), 2)
+    cum_y = np.concatenate((np.zeros((*counts.shape[:2], 1)), np.cumsum(counts, axis=2)), 2)
     cum_mu = np.concatenate(
-        (np.zeros(counts.shape[:2] + (1,)), np.cumsum(expected.long_run, axis=2)), 2
+        (np.zeros((*counts.shape[:2], 1)), np.cumsum(expected.long_run, axis=2)), 2
     )
     out: list[ChangePoint] = []
     for k, a, t in zip(*np.nonzero(alarm), strict=True):

@@ -38,7 +38,7 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True, slots=True)
 class HotspotParams:
-    neighbours: int = 6  # a zone is a cell and up to this many of its nearest cells
+    neighbours: int = 4  # a zone is a cell and up to this many of its nearest cells
     max_radius_km: float = 2.0  # …none further than this from the centre cell
     max_days: int = 7  # longest run of days a cluster may span
     min_cases: int = 3  # fewer cases are never a hotspot, however rare the category
@@ -46,7 +46,9 @@ class HotspotParams:
     alpha: float = 0.05  # family-wise, over every cylinder of every category scanned
     baseline_days: int = 365  # history used for the expected counts
     recent_days: int = 28  # the category's recent level, averaged with its long-run level
-    shrink: float = 5.0  # pseudo-cases pulling a category's cell share towards all cases'
+    # pseudo-cases per cell pulling a category's cell shares towards those of all cases: a
+    # cell where a category has not been seen yet is not thereby a hundred times quieter
+    shrink_per_cell: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +212,12 @@ def scan_hotspots(
     cands: list[tuple[IntArray, IntArray, IntArray]] = []
     n = len(zkey)
     for lag in range(min(p.max_days, span)):
-        i = np.arange(n - lag)
-        j = i + lag
-        ok = (group[j] == group[i]) & (zday[j] - zday[i] < p.max_days)
-        i, j = i[ok], j[ok]
-        c = cum[j] - cum[i] + zcount[i]
-        big = c >= p.min_cases
-        cands.append((i[big], j[big], c[big]))
+        # slices, not gathers: element i pairs with element i + lag
+        c = cum[lag:] - cum[: n - lag] + zcount[: n - lag]
+        ok = (c >= p.min_cases) & (group[lag:] == group[: n - lag])
+        ok &= zday[lag:] - zday[: n - lag] < p.max_days
+        i = np.nonzero(ok)[0]
+        cands.append((i, i + lag, c[i]))
     if not cands:
         return []
     ci = np.concatenate([x[0] for x in cands])
@@ -226,23 +227,35 @@ def scan_hotspots(
         return []
     g_cat, g_zone = np.divmod(group[ci], n_zones_all)
     g_centre, g_rank = np.divmod(g_zone, width)
-    zone_cells = zones.members[g_centre]  # (candidates, width)
-    in_zone = np.arange(width)[None, :] <= g_rank[:, None]
-    shares = _shares(h_cat, h_cell, g_cat, zone_cells, all_share, p.shrink)
-    zone_share = np.where(in_zone, shares, 0.0).sum(axis=1)
-    expected = rate[g_cat] * zone_share * (cum_week[zday[cj] + 1] - cum_week[zday[ci]])
-    llr = cc * np.log(cc / expected) - (cc - expected)
+    # a category's share of each cell: its own history shrunk towards all cases' shares
+    prior = p.shrink_per_cell * n_cells
+    own = np.bincount(h_cat * n_cells + h_cell, minlength=categories * n_cells)
+    own = own.reshape(categories, n_cells)[scanned]
+    share = (own + prior * all_share[None, :]) / (own.sum(axis=1, keepdims=True) + prior)
+    members = zones.members
+    zone_share = np.cumsum(
+        np.where(members >= 0, share[:, np.where(members >= 0, members, 0)], 0.0), axis=2
+    )  # (scanned categories, centres, ranks)
+    row = np.zeros(categories, dtype=np.int64)
+    row[scanned] = np.arange(len(scanned))
+    zone_share_c = zone_share[row[g_cat], g_centre, g_rank]
+    expected = rate[g_cat] * zone_share_c * (cum_week[zday[cj] + 1] - cum_week[zday[ci]])
     windows = sum(span - length + 1 for length in range(1, min(p.max_days, span) + 1))
     tests = float(len(scanned)) * zones.count * windows
-    p_adj = np.minimum(pdtrc(cc - 1, expected) * tests, 1.0)
-    hit = np.nonzero((p_adj <= p.alpha) & (cc >= p.min_ratio * expected))[0]
+    # the cheap test first: most cylinders of a busy category hold about what they should
+    big = np.nonzero(cc >= p.min_ratio * expected)[0]
+    p_adj = np.minimum(pdtrc(cc[big] - 1, expected[big]) * tests, 1.0)
+    hit = big[p_adj <= p.alpha]
+    p_adj_of = dict(zip(hit.tolist(), p_adj[p_adj <= p.alpha].tolist(), strict=True))
+    llr = np.zeros(len(cc))
+    llr[hit] = cc[hit] * np.log(cc[hit] / expected[hit]) - (cc[hit] - expected[hit])
     hit = hit[np.argsort(-llr[hit], kind="stable")]
 
     found: list[Hotspot] = []
     taken: list[tuple[int, int, int, set[int]]] = []
     for h in hit:
         cat, a, b = int(g_cat[h]), int(zday[ci[h]]), int(zday[cj[h]])
-        cells = tuple(int(x) for x in zone_cells[h, : g_rank[h] + 1])
+        cells = tuple(int(x) for x in members[g_centre[h], : g_rank[h] + 1])
         if any(
             tc == cat and a <= tb and ta <= b and not tcells.isdisjoint(cells)
             for tc, ta, tb, tcells in taken
@@ -258,26 +271,7 @@ def scan_hotspots(
                 count=int(cc[h]),
                 expected=float(expected[h]),
                 llr=float(llr[h]),
-                p_value=float(p_adj[h]),
+                p_value=p_adj_of[int(h)],
             )
         )
     return found
-
-
-def _shares(
-    h_cat: IntArray, h_cell: IntArray, cats: IntArray, cells: IntArray, all_share: FloatArray,
-    shrink: float,
-) -> FloatArray:
-    """A category's share of each cell: its own history shrunk towards all cases' shares.
-
-    Looked up only for the cells of the candidate cylinders (a dense categories × cells table
-    would dominate a megacity's scan)."""
-    n_cells = len(all_share)
-    safe = np.where(cells >= 0, cells, 0)
-    hist = np.sort(h_cat * n_cells + h_cell)
-    want = cats[:, None] * n_cells + safe
-    own = np.searchsorted(hist, want, side="right") - np.searchsorted(hist, want)
-    by_cat = np.sort(h_cat)
-    total = np.searchsorted(by_cat, cats, side="right") - np.searchsorted(by_cat, cats)
-    share: FloatArray = (own + shrink * all_share[safe]) / (total[:, None] + shrink)
-    return np.where(cells >= 0, share, 0.0)

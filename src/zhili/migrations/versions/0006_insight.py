@@ -93,8 +93,46 @@ def _downgrade_classify() -> None:
 
 
 def _upgrade_detect() -> None:
-    pass
+    op.create_table(
+        "insight_warning",
+        sa.Column("id", BIGINT, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=True),
+        sa.Column("region_path", sa.String(length=255), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=True),
+        sa.Column("category_id", sa.Integer(), nullable=True),
+        sa.Column("period_start", TS, nullable=False),
+        sa.Column("period_end", TS, nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=128), nullable=False),
+        sa.Column("case_id", BIGINT, nullable=True),
+        sa.Column("handled_by_id", sa.Integer(), nullable=True),
+        sa.Column("handled_at", TS, nullable=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["region_id"], ["region.id"], name="fk_insight_warning_region_id_region"
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["department.id"], name="fk_insight_warning_department_id_department"
+        ),
+        sa.ForeignKeyConstraint(
+            ["category_id"],
+            ["case_category.id"],
+            name="fk_insight_warning_category_id_case_category",
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"], name="fk_insight_warning_case_id_case"),
+        sa.PrimaryKeyConstraint("id", name="pk_insight_warning"),
+        sa.UniqueConstraint("fingerprint", name="uq_insight_warning_fingerprint"),
+    )
+    op.create_index(
+        "ix_insight_warning_status_created", "insight_warning", ["status", "created_at"]
+    )
+    op.create_index("ix_insight_warning_region_path", "insight_warning", ["region_path"])
 
 
 def _downgrade_detect() -> None:
-    pass
+    op.drop_table("insight_warning")
