@@ -225,7 +225,7 @@ def detect_changes(
     end: int,
     params: AnomalyParams | None = None,
 ) -> list[ChangePoint]:
-    """Sustained rises (CUSUM alarms) whose alarm falls in [start, end)."""
+    """Sustained rises (CUSUM alarms) whose alarm falls in [start, end), the first per series."""
     p = params or AnomalyParams()
     span = counts.shape[2]
     lo = max(start - first, p.warmup_days)
@@ -245,14 +245,17 @@ def detect_changes(
         (np.zeros((*counts.shape[:2], 1)), np.cumsum(expected.long_run, axis=2)), 2
     )
     out: list[ChangePoint] = []
+    seen: set[tuple[int, int]] = set()
     for k, a, t in zip(*np.nonzero(alarm), strict=True):
         at = int(t) + w0
-        if not lo <= at < hi:
+        # the first alarm of a series in the range: a lasting rise keeps alarming after it
+        if not lo <= at < hi or (int(k), int(a)) in seen:
             continue
         since = int(began[k, a, t]) + w0
         y = int(cum_y[k, a, at + 1] - cum_y[k, a, since])
         if y < p.cusum_min_cases:
             continue
+        seen.add((int(k), int(a)))
         out.append(
             ChangePoint(
                 category=int(k),

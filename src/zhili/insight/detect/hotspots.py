@@ -203,8 +203,10 @@ def scan_hotspots(
     zone = centre[owner2] * width + k
     n_zones_all = n_cells * width
     zkey = (e_cat[owner] * n_zones_all + zone) * span + e_day[owner]
-    zkey, inverse = np.unique(zkey, return_inverse=True)
-    zcount = np.bincount(inverse, weights=count[owner]).astype(np.int64)
+    order = np.argsort(zkey)  # one sort; equal keys (one zone-day from two cells) then add up
+    zkey, weights = zkey[order], count[owner][order]
+    heads = np.flatnonzero(np.concatenate(([True], zkey[1:] != zkey[:-1])))
+    zkey, zcount = zkey[heads], np.add.reduceat(weights, heads).astype(np.int64)
     group, zday = np.divmod(zkey, span)
     cum = np.cumsum(zcount)
 
