@@ -26,6 +26,7 @@ from zhili.core import audit
 from zhili.core.config import Settings
 from zhili.core.errors import NotFound, ValidationFailed
 from zhili.insight.classify import store
+from zhili.insight.classify.compiled import CompiledClassifier
 from zhili.insight.classify.evaluation import fit
 from zhili.insight.classify.features import ALGORITHM, Params, build_pipeline
 from zhili.insight.models import InsightFeedback, InsightModel, ModelStatus, Target
@@ -105,7 +106,7 @@ def train(
         x, y, test_size=holdout, stratify=y, random_state=seed
     )
     template = build_pipeline(params)
-    candidate = fit(template, params, x_train, list(y_train))
+    candidate = CompiledClassifier(fit(template, params, x_train, list(y_train)))
     score, accuracy = _score(candidate, list(x_test), y_test)
     current = active_model(session, target)
     baseline: float | None = None
@@ -125,7 +126,8 @@ def train(
     key = digest = ""
     size = 0
     if promoted:
-        final = fit(template, params, x, list(y))  # all rows, now that it has earned its place
+        # all rows, now that it has earned its place
+        final = CompiledClassifier(fit(template, params, x, list(y)))
         key, digest, size = store.save(settings.media_root, f"{target.value}-v{version}", final)
     model = InsightModel(
         target=target.value,
