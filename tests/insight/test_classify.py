@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from openpyxl import Workbook
 from sklearn.pipeline import Pipeline
@@ -22,8 +23,9 @@ from zhili.cli import app as cli
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, ValidationFailed
 from zhili.insight.classify import service, store
+from zhili.insight.classify.compiled import CompiledClassifier
 from zhili.insight.classify.data import read_file
-from zhili.insight.classify.evaluation import cross_validate
+from zhili.insight.classify.evaluation import cross_validate, fit
 from zhili.insight.classify.features import Params, TextFeatures, build_pipeline
 from zhili.insight.models import InsightFeedback, InsightModel, ModelStatus, Target
 
@@ -89,6 +91,18 @@ def test_random_labels_score_at_chance() -> None:
     params = Params(min_df=1)
     honest = cross_validate(texts, labels, folds=5, seed=0, params=params)
     assert honest["accuracy"] < 0.5 and honest["macro_f1"] < 0.5
+
+
+@pytest.mark.parametrize("codes", [CODES, ("C0201", "E0101")])
+def test_the_compiled_model_gives_the_pipelines_probabilities(codes: tuple[str, ...]) -> None:
+    texts, labels = labelled(150, seed=10, codes=codes)
+    params = Params()
+    pipeline = fit(build_pipeline(params), params, texts, labels)
+    compiled = CompiledClassifier(pipeline)
+    new, _ = labelled(60, seed=11)
+    assert list(compiled.classes_) == list(pipeline.classes_)
+    assert np.allclose(compiled.predict_proba(new), pipeline.predict_proba(new), atol=1e-9)
+    assert list(compiled.predict(new)) == list(pipeline.predict(new))
 
 
 def test_rare_labels_are_left_out_of_cross_validation_and_listed() -> None:
