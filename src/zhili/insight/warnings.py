@@ -25,7 +25,6 @@ from zhili.core.security import Permission, Role
 from zhili.insight.models import InsightWarning, WarningKind, WarningStatus
 from zhili.org.access import authorize, scope_region
 from zhili.org.geo import GridIndexCache
-from zhili.org.models import Region
 from zhili.org.users.models import User
 
 AUDIT_FIELDS = ("kind", "status", "title", "region_id", "category_id", "case_id", "fingerprint")
@@ -123,11 +122,17 @@ def feed(
 
 
 def get_warning(session: Session, *, actor: User, warning_id: int) -> InsightWarning:
+    """One warning, if it lies in the actor's scope (by its area's path)."""
     warning = session.get(InsightWarning, warning_id)
     if warning is None:
         raise NotFound("warning", warning_id)
-    region = session.get(Region, warning.region_id) if warning.region_id else None
-    authorize(session, actor=actor, permission=Permission.case_read, region=region)
+    authorize(session, actor=actor, permission=Permission.case_read)
+    if not (actor.role == Role.admin and actor.region_id is None):
+        scope = scope_region(session, actor)
+        if scope is None or not warning.region_path.startswith(scope.path):
+            raise Forbidden(
+                f"warning {warning.id} is outside your scope", "该预警不在您的管辖范围内"
+            )
     return warning
 
 

@@ -6,15 +6,19 @@ case or supervision orders in one request (one transaction, audited by the servi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from zhili.core.errors import Forbidden
 from zhili.core.pagination import Page
+from zhili.core.security import Permission, Role
 from zhili.insight import warnings as service
 from zhili.insight.models import InsightWarning, WarningKind, WarningStatus
+from zhili.insight.monthly import monthly_issue
+from zhili.org.access import authorize, scope_region
 from zhili.org.deps import CurrentUser, GridCacheDep, SessionDep
 
 router = APIRouter(tags=["insight"])
@@ -134,3 +138,49 @@ def warning_dismiss(
             session, actor=user, warning_id=warning_id, reason=body.reason, version=body.version
         )
     )
+
+
+class CandidateOut(BaseModel):
+    category_id: int
+    code: str
+    name: str
+    volume: int
+    growth: float
+    dissatisfaction: float
+    spread: float
+    score: float
+    ranks: dict[str, float]
+    case_ids: list[int]
+
+
+@router.get("/monthly", response_model=list[CandidateOut])
+def monthly(
+    session: SessionDep,
+    user: CurrentUser,
+    month: date = Query(..., description="any day of the month, e.g. 2026-06-01"),
+    top: int = Query(10, ge=1, le=100),
+) -> list[CandidateOut]:
+    """每月一题: candidate problems of the month in your area, best first, with their cases."""
+    authorize(session, actor=user, permission=Permission.case_read)
+    path = None
+    if not (user.role == Role.admin and user.region_id is None):
+        scope = scope_region(session, user)
+        if scope is None:
+            raise Forbidden("no scope", "您没有管辖范围")
+        path = scope.path
+    found = monthly_issue(session, month=month, region_path=path, top=top)
+    return [
+        CandidateOut(
+            category_id=c.category_id,
+            code=c.code,
+            name=c.name,
+            volume=c.volume,
+            growth=round(c.growth, 4),
+            dissatisfaction=round(c.dissatisfaction, 4),
+            spread=round(c.spread, 4),
+            score=c.score,
+            ranks=c.ranks,
+            case_ids=c.case_ids,
+        )
+        for c in found
+    ]
