@@ -93,7 +93,7 @@ def monthly_issue(
     for cid, at, cat, street, reopens, resolved, satisfaction in session.execute(
         query.order_by(Case.id)
     ):
-        cat = int(cat)
+        cat = int(cat or 0)
         if at < start:
             before[cat] += 1
             continue
