@@ -6,6 +6,7 @@ import getpass
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -172,7 +173,14 @@ def demo(
                 )
             wanted = DEFAULT_CASES[size] if cases is None else cases
             simulated = (
-                simulate_cases(factory, cases=wanted, seed=seed, progress=report, settings=settings)
+                simulate_cases(
+                    factory,
+                    cases=wanted,
+                    seed=seed,
+                    progress=report,
+                    settings=settings,
+                    plant=True,  # known hotspots, surges, repeat callers (zhili.demo.planted)
+                )
                 if wanted
                 else None
             )
@@ -180,6 +188,12 @@ def demo(
         console.print(f"一标三实数据已生成：{base}")
         if simulated is not None:
             _print_simulation(simulated)
+            truth = simulated.truth
+            if truth is not None and (truth.hotspots or truth.surges or truth.callers):
+                truth_file = Path(settings.media_root) / "demo" / "planted.json"
+                truth_file.parent.mkdir(parents=True, exist_ok=True)
+                truth_file.write_text(truth.to_json(), encoding="utf-8")
+                console.print(f"  埋设的热点、激增和重复来电：{truth_file}")
     console.print(f"演示账号密码均为 [bold]{DEMO_PASSWORD}[/bold]（如 admin、dispatcher_city_1）")
     if serve_after:
         _serve(settings, host, port)

@@ -10,7 +10,8 @@ On top of the ordinary year (``casemix``) the simulation acts out:
   apart, about the same problem in the same grid, in the last two months of the year.
 
 Events keep clear of the first ``WARMUP_DAYS`` (detection needs a history) and of each other
-(per category, a week apart), so each can be matched unambiguously. ``GroundTruth.to_json``
+(per category, a week apart), so each can be matched unambiguously. A year of fewer than
+``MIN_CASES`` cases gets nothing planted. ``GroundTruth.to_json``
 is what ``zhili demo`` writes beside the database; the matching rules are in
 ``zhili.insight.detect.matching`` and docs/benchmarks.md.
 """
@@ -37,6 +38,7 @@ SURGE_DAYS = 3
 SURGE_MIN = 5
 REPEAT_CALLS = 4
 WARMUP_DAYS = 70
+MIN_CASES = 500  # a smaller year gets nothing planted: the planted events would be most of it
 GridXY = dict[str, tuple[float, float]]  # grid code → centroid (lon, lat)
 
 
@@ -101,7 +103,7 @@ def plant(
     truth = GroundTruth(seed=seed)
     first = start.astimezone(CHINA_TZ).date() + timedelta(days=WARMUP_DAYS)
     last = end.astimezone(CHINA_TZ).date() - timedelta(days=SURGE_DAYS + 1)
-    if last <= first:
+    if last <= first or len(plans) < MIN_CASES:
         return plans, truth
     out = list(plans)
     busy: dict[str, list[date]] = {}
