@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from factories.cases import World, make_world, report
 from factories.org import auth, token_for
 from zhili.cases.models import Case, CaseEvent
+from zhili.cli import app
+from zhili.core.audit import AuditLog
 from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
+from zhili.core.db import make_engine, make_session_factory
 from zhili.insight import risks, warnings
 from zhili.insight.models import InsightWarning, WarningKind
 from zhili.insight.monthly import monthly_issue
@@ -183,3 +189,21 @@ def test_the_feed_over_http_is_scoped_and_turns_a_warning_into_a_case(
         select(CaseEvent.case_id).where(CaseEvent.action == "supervise")
     ).all()
     assert sorted(supervised) == sorted(c.id for c in cases)
+
+
+def test_the_scan_command_runs_on_a_fresh_database_and_refuses_a_bad_date(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'scan.db'}"
+    runner = CliRunner()
+    r = runner.invoke(app, ["init", "--database-url", url, "--admin-password", "a-long-password"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["insight", "scan", "--end", "2026-11-01", "--database-url", url])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output.strip().splitlines()[-1]) == {"cases": 0, "new": 0}
+    engine = make_engine(Settings(database_url=url))
+    try:
+        with make_session_factory(engine)() as s:
+            assert s.scalar(select(AuditLog.id).where(AuditLog.action == "insight.scan"))
+    finally:
+        engine.dispose()
+    bad = runner.invoke(app, ["insight", "scan", "--end", "1 Nov", "--database-url", url])
+    assert bad.exit_code == 2

@@ -171,11 +171,12 @@ def scan_command(
 ) -> None:
     """Find hotspots, surges, rises and risks in the recent cases and store them as
     warnings. 扫描近期案件，生成预警。"""
-    until = (
-        datetime.combine(date.fromisoformat(end), time(), tzinfo=CHINA_TZ) + timedelta(days=1)
-        if end
-        else utcnow()
-    )
+    try:
+        day = date.fromisoformat(end) if end else None
+    except ValueError:
+        console.print(f"[red]--end 应为 YYYY-MM-DD 格式的日期：{end}[/red]")
+        raise typer.Exit(code=2) from None
+    until = datetime.combine(day, time(), tzinfo=CHINA_TZ) + timedelta(days=1) if day else utcnow()
     since = until - timedelta(days=days)
     request_id_var.set(new_request_id())
     factory = make_session_factory(make_engine(_settings(database_url)))
