@@ -174,6 +174,16 @@ def test_a_new_model_replaces_the_active_one_only_if_it_scores_better(
     assert good.promoted and good.model.version == 2
     assert good.model.holdout_score > (good.model.baseline_score or 0)
     assert weak.model.status == ModelStatus.retired
+    # v1 learnt these texts with other labels: v2 is judged on rows v1 never saw as such
+    assert good.model.metrics["judged_on"] == "unseen rows"
+    # nothing new: the active model saw every row, so recipes are compared on one split,
+    # and the same recipe is no improvement
+    again = service.train(
+        session, actor=None, settings=media, target=Target.category,
+        texts=texts, labels=labels, source="clean again",
+    )  # fmt: skip
+    assert not again.promoted and again.model.holdout_score == again.model.baseline_score
+    assert again.model.metrics["judged_on"].startswith("same split")
     # the same rows, but a crippled pipeline (three features): it must not replace v2
     junk = service.train(
         session, actor=None, settings=media, target=Target.category,
@@ -187,7 +197,7 @@ def test_a_new_model_replaces_the_active_one_only_if_it_scores_better(
     statuses = session.scalars(
         select(InsightModel.status).where(InsightModel.target == "category")
     ).all()
-    assert sorted(statuses) == ["active", "rejected", "retired"]
+    assert sorted(statuses) == ["active", "rejected", "rejected", "retired"]
 
 
 def test_suggestions_come_from_the_active_model_with_names_and_confidence(

@@ -32,6 +32,9 @@ class CompiledClassifier:
         self.intercept = np.asarray(svm.intercept_, dtype=np.float64)
         self.a = np.array([c.a_ for c in inner.calibrators], dtype=np.float64)
         self.b = np.array([c.b_ for c in inner.calibrators], dtype=np.float64)
+        # fingerprints of the rows it learnt from (service.row_key): its successor is judged
+        # only on rows this model has never seen
+        self.seen: frozenset[bytes] = frozenset()
         if len(self.classes_) > 2 and list(svm.classes_) != list(self.classes_):
             raise ValueError("every class must have its own calibrator")
 

@@ -9,6 +9,7 @@ better — then it is refitted on all rows and saved. Otherwise its row is kept,
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ def list_models(session: Session, *, target: Target | None = None) -> Sequence[I
 
 
 def _score(pipeline: Any, texts: list[str], truth: np.ndarray) -> tuple[float, float]:
+    """(macro-F1, accuracy) of ``pipeline`` on labelled rows."""
     predicted = pipeline.predict(texts)
     return (
         float(f1_score(truth, predicted, average="macro", zero_division=0)),
@@ -101,21 +103,38 @@ def train(
             f"need at least {MIN_ROWS} rows and two labels with {MIN_PER_LABEL}+ rows each",
             f"训练数据不足：至少 {MIN_ROWS} 条、两个类别且每类不少于 {MIN_PER_LABEL} 条",
         )
-    holdout = max(HOLDOUT, len(set(y)) / len(x))  # room for every label in the held-out part
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=holdout, stratify=y, random_state=seed
-    )
-    template = build_pipeline(params)
-    candidate = CompiledClassifier(fit(template, params, x_train, list(y_train)))
-    score, accuracy = _score(candidate, list(x_test), y_test)
     current = active_model(session, target)
+    incumbent = (
+        store.load(settings.media_root, current.storage_key, current.sha256)
+        if current is not None
+        else None
+    )
+    keys = [row_key(t, label) for t, label in zip(x, y, strict=True)]
+    seen: frozenset[bytes] = getattr(incumbent, "seen", frozenset())
+    unseen = [i for i, k in enumerate(keys) if k not in seen]
+    test_idx = _holdout(y, unseen if incumbent is not None else list(range(len(x))), seed)
+    judged_on = "unseen rows"
+    if incumbent is not None and test_idx is None:
+        # Every row was in the active model's training: its own fit would be judged on rows
+        # it memorised. Compare recipes instead, both fitted on the same training part.
+        test_idx = _holdout(y, list(range(len(x))), seed)
+        judged_on = "same split, active model's settings refitted"
+    if test_idx is None:
+        raise ValidationFailed("data", "too few rows to hold some out", "数据太少，无法留出验证集")
+    in_test = set(test_idx)
+    x_train = [x[i] for i in range(len(x)) if i not in in_test]
+    y_train = [y[i] for i in range(len(x)) if i not in in_test]
+    x_test, y_test = [x[i] for i in test_idx], y[test_idx]
+    template = build_pipeline(params)
+    candidate = CompiledClassifier(fit(template, params, x_train, y_train))
+    score, accuracy = _score(candidate, x_test, y_test)
     baseline: float | None = None
-    if current is not None:
-        baseline, _ = _score(
-            store.load(settings.media_root, current.storage_key, current.sha256),
-            list(x_test),
-            y_test,
-        )
+    if current is not None and incumbent is not None:
+        judge = incumbent
+        if judged_on != "unseen rows":
+            old = Params.from_dict(current.params)
+            judge = CompiledClassifier(fit(build_pipeline(old), old, x_train, y_train))
+        baseline, _ = _score(judge, x_test, y_test)
     promoted = baseline is None or score > baseline
     version = (
         session.scalar(
@@ -128,6 +147,7 @@ def train(
     if promoted:
         # all rows, now that it has earned its place
         final = CompiledClassifier(fit(template, params, x, list(y)))
+        final.seen = frozenset(keys)
         key, digest, size = store.save(settings.media_root, f"{target.value}-v{version}", final)
     model = InsightModel(
         target=target.value,
@@ -142,6 +162,7 @@ def train(
         baseline_score=None if baseline is None else round(baseline, 4),
         metrics={
             "holdout_rows": len(x_test),
+            "judged_on": judged_on,
             "holdout_accuracy": round(accuracy, 4),
             "holdout_macro_f1": round(score, 4),
             "seed": seed,
@@ -172,6 +193,32 @@ def train(
         },
     )
     return TrainResult(model, promoted, dropped)
+
+
+def row_key(text: str, label: str) -> bytes:
+    """A short fingerprint of a labelled row: which rows a model has learnt from."""
+    return hashlib.blake2b(f"{text}\x1f{label}".encode(), digest_size=8).digest()
+
+
+def _holdout(y: np.ndarray, pool: list[int], seed: int) -> list[int] | None:
+    """A held-out part drawn from ``pool`` (stratified where every label allows it), or None
+    when the pool is too small to judge on."""
+    size = max(int(len(y) * HOLDOUT), 10)
+    if len(pool) < size or len(pool) - size < 0:
+        return None
+    if len(pool) == len(y):
+        size = max(size, len(set(y)))
+    labels = y[pool]
+    counts = Counter(labels)
+    stratify = labels if min(counts.values()) >= 2 and size >= len(counts) else None
+    if size >= len(pool):
+        return sorted(pool)
+    _, test = train_test_split(pool, test_size=size, stratify=stratify, random_state=seed)
+    # the training part must still hold every label at least twice (calibration folds)
+    rest = Counter(y) - Counter(y[test])
+    if min(rest.get(label, 0) for label in set(y)) < 2:
+        return None
+    return sorted(test)
 
 
 # -- suggestions at intake ------------------------------------------------------------------
