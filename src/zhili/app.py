@@ -26,6 +26,7 @@ from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory
 from zhili.core.errors import install_error_handlers
 from zhili.indices.routes import router as indices_router
+from zhili.insight.routes import router as insight_router
 from zhili.open311.routes import router as open311_router
 from zhili.org.geo import GridIndexCache
 from zhili.org.routes import router as org_router
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         supervision_router,
         assessment_router,
         indices_router,
+        insight_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311_router, prefix="/open311/v2")

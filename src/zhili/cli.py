@@ -6,6 +6,7 @@ import getpass
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -39,6 +40,7 @@ from zhili.demo.campaigns import build_demo_campaign
 from zhili.demo.cases import DEFAULT_CASES, SimulationStats, simulate_cases
 from zhili.demo.city import DEMO_PASSWORD, SIZES, build_city
 from zhili.indices.commands import app as index_app
+from zhili.insight.commands import app as insight_app
 from zhili.open311.cli import app as open311_app
 from zhili.org import service as org_service
 from zhili.org.models import Department, Region, RegionLevel
@@ -52,6 +54,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(token_app, name="token")
 app.add_typer(open311_app, name="open311")
 app.add_typer(index_app, name="index")
+app.add_typer(insight_app, name="insight")
 app.command("import")(basedata_commands.import_file)  # 一标三实 files
 app.command("export")(basedata_commands.export_file)
 console = Console()
@@ -176,7 +179,14 @@ def demo(
                 )
             wanted = DEFAULT_CASES[size] if cases is None else cases
             simulated = (
-                simulate_cases(factory, cases=wanted, seed=seed, progress=report, settings=settings)
+                simulate_cases(
+                    factory,
+                    cases=wanted,
+                    seed=seed,
+                    progress=report,
+                    settings=settings,
+                    plant=True,  # known hotspots, surges, repeat callers (zhili.demo.planted)
+                )
                 if wanted
                 else None
             )
@@ -184,6 +194,12 @@ def demo(
         console.print(f"一标三实数据已生成：{base}")
         if simulated is not None:
             _print_simulation(simulated)
+            truth = simulated.truth
+            if truth is not None and (truth.hotspots or truth.surges or truth.callers):
+                truth_file = Path(settings.media_root) / "demo" / "planted.json"
+                truth_file.parent.mkdir(parents=True, exist_ok=True)
+                truth_file.write_text(truth.to_json(), encoding="utf-8")
+                console.print(f"  埋设的热点、激增和重复来电：{truth_file}")
     console.print(f"演示账号密码均为 [bold]{DEMO_PASSWORD}[/bold]（如 admin、dispatcher_city_1）")
     if serve_after:
         _serve(settings, host, port)

@@ -19,6 +19,7 @@ from itertools import accumulate
 from zhili.cases.models import Channel, Urgency
 from zhili.core.calendar import CHINA_TZ
 from zhili.demo.names import SURNAMES
+from zhili.demo.texts import CaseText, case_text
 
 # -- seasons: a factor per month (January first) ---------------------------------------
 
@@ -269,6 +270,10 @@ class Planner:
         self.grid_by_code = {g.code: g for g in self.grids}
         self.workday = workday
         self.point_in = point_in
+        # Texts draw from their own stream (seeded from this one without advancing it), so
+        # richer texts leave every other draw of the simulation as it was.
+        self.text_rng = random.Random(f"texts:{rng.getstate()[1][:8]}")
+        self.texts: dict[int, CaseText] = {}
         # category weights for each month
         self.month_cum = [
             list(accumulate(KINDS.get(c, DEFAULT_KIND).weight * _season(c, m) for c in self.codes))
@@ -342,8 +347,7 @@ class Planner:
             else:
                 spot = self.grids[bisect_right(self.grid_cum, rng.random() * self.grid_cum[-1])]
             lon, lat = self.point_in(spot.code, rng)
-            kind = KINDS.get(code, DEFAULT_KIND)
-            title = rng.choice(kind.titles) if kind.titles else ""
+            text = self.text(index, code, channel, spot.address, duplicate_of)
             caller: tuple[str, str] | None = None
             anonymous = False
             if channel in (Channel.hotline, Channel.petition):
@@ -360,8 +364,8 @@ class Planner:
                     grid=spot.code,
                     lon=lon,
                     lat=lat,
-                    title=title,
-                    description=f"{spot.address}附近：{kind.detail}。",
+                    title=text.title,
+                    description=text.description,
                     address=spot.address,
                     caller=caller,
                     anonymous=anonymous,
@@ -369,6 +373,21 @@ class Planner:
                 )
             )
         return out
+
+    def text(
+        self, index: int, code: str, channel: Channel, address: str, duplicate_of: int | None
+    ) -> CaseText:
+        """What the report says (``zhili.demo.texts``); a repeat names the same thing."""
+        voice = {
+            Channel.gridder: "patrol",
+            Channel.sensor: "patrol",
+            Channel.app: "resident",
+            Channel.web: "resident",
+        }.get(channel, "hotline")
+        like = self.texts.get(duplicate_of) if duplicate_of is not None else None
+        text = case_text(self.text_rng, code, address, voice=voice, like=like)
+        self.texts[index] = text
+        return text
 
     def _duplicate_target(
         self, earlier: list[CasePlan], at: datetime, channel: Channel

@@ -41,6 +41,7 @@ from zhili.core.clock import ManualClock, use_clock, utcnow
 from zhili.core.config import Settings
 from zhili.core.security import Role, hash_password
 from zhili.demo import casemix as mix
+from zhili.demo import planted as planting
 from zhili.demo.casting import Staff
 from zhili.demo.load import DEMO_PASSWORD, Progress
 from zhili.demo.stories import Stories
@@ -78,6 +79,7 @@ class SimulationStats:
     whistles: dict[str, int]
     late_report_ins: int
     seconds: float = 0.0
+    truth: planting.GroundTruth | None = None  # what was planted (``plant=True``)
 
     @property
     def cases_per_second(self) -> float:
@@ -107,8 +109,12 @@ def simulate_cases(
     end: datetime | None = None,
     progress: Progress | None = None,
     settings: Settings | None = None,
+    plant: bool = False,
 ) -> SimulationStats:
     """Simulate ``cases`` cases over the 365 days ending at ``end`` (default: now).
+
+    ``plant``: add known hotspots, surges and repeat complainants (``zhili.demo.planted``);
+    ``stats.truth`` then says what was planted.
 
     ``source`` is a session factory (the simulation commits once per simulated day) or a
     session (it only flushes; the caller commits). The demo city and the case catalogue must
@@ -122,10 +128,12 @@ def simulate_cases(
     start = end - YEAR
     started = time.perf_counter()
     if isinstance(source, Session):
-        stats = _simulate(source, None, cases, seed, start, end, progress, settings)
+        stats = _simulate(source, None, cases, seed, start, end, progress, settings, plant)
     else:
         with source(expire_on_commit=False) as session:
-            stats = _simulate(session, session.commit, cases, seed, start, end, progress, settings)
+            stats = _simulate(
+                session, session.commit, cases, seed, start, end, progress, settings, plant
+            )
             session.commit()
     stats.seconds = time.perf_counter() - started
     return stats
@@ -140,6 +148,7 @@ def _simulate(
     end: datetime,
     progress: Progress | None,
     settings: Settings,
+    plant: bool = False,
 ) -> SimulationStats:
     rng = random.Random(seed)
     regions = {r.id: r for r in session.scalars(select(Region).order_by(Region.code))}
@@ -177,6 +186,17 @@ def _simulate(
         point_in=points.sample,
     )
     plans = planner.plans(cases, start, end)
+    truth = None
+    if plant:  # after the ordinary year, from its own random stream: that year is unchanged
+        plans, truth = planting.plant(
+            plans,
+            planner=planner,
+            seed=seed,
+            start=start,
+            end=end,
+            districts={g.code: regions[int(g.path.strip("/").split("/")[1])].code for g in grids},
+            centroids={g.code: (g.centroid_lon or 0.0, g.centroid_lat or 0.0) for g in grids},
+        )
     stories = Stories(
         session,
         settings=settings,
@@ -250,6 +270,7 @@ def _simulate(
         residents=len(residents),
         ticks=ticks,
         late_report_ins=late,
+        truth=truth,
         channels=dict(Counter(p.channel.value for p in plans[:begun])),
         **_tally(session, case_ids),
     )
