@@ -2,7 +2,7 @@
 rectification tasks (测评)
 
 Revision ID: 0007_campaigns
-Revises: 0005
+Revises: 0006_insight
 Create Date: 2026-11-23
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_campaigns"
-down_revision = "0005"  # the lead re-chains this after 0006 on merge
+down_revision = "0006_insight"
 branch_labels = None
 depends_on = None
 
