@@ -74,12 +74,14 @@ def _read_csv(data: bytes) -> Table:
     first = stream.readline()
     if not first.strip():
         raise FileProblem("the file is empty", "文件为空", row=1)
+    # Only the delimiter is sniffed: guessed from a header line without quotes, the
+    # sniffer's quoting rules would read Excel's doubled quotes ("") in a cell as two cells.
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first, ",\t;")
+        delimiter = csv.Sniffer().sniff(first, ",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     stream.seek(0)
-    reader = csv.reader(stream, dialect)
+    reader = csv.reader(stream, csv.excel, delimiter=delimiter)
     header = next(reader)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
