@@ -34,6 +34,7 @@ from zhili.org.users.routes import router as users_router
 from zhili.web.errors import install_web_error_handlers
 from zhili.web.pages import router as web_router
 from zhili.web.templating import STATIC_DIR
+from zhili.web.warnings import install as install_warning_feed
 
 API_PREFIX = "/api/v1"
 
@@ -149,5 +150,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_router)
+    install_warning_feed(app)  # insight's warnings in the dashboard's 研判预警 panel
 
     return app
