@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import threading
 import time
 from datetime import timedelta
@@ -40,6 +41,7 @@ from zhili.demo.campaigns import build_demo_campaign
 from zhili.demo.cases import DEFAULT_CASES, SimulationStats, simulate_cases
 from zhili.demo.city import DEMO_PASSWORD, SIZES, build_city
 from zhili.indices.commands import app as index_app
+from zhili.insight import scan as insight_scan
 from zhili.insight.commands import app as insight_app
 from zhili.open311.cli import app as open311_app
 from zhili.org import service as org_service
@@ -190,10 +192,18 @@ def demo(
                 if wanted
                 else None
             )
+            found: dict[str, int] = {}
+            if simulated is not None:
+                # 研判预警 over the simulated year, so the dashboard's feed has what was planted
+                with transaction(factory) as session:
+                    found = insight_scan.run(
+                        session, actor=None, start=simulated.start, end=simulated.end
+                    )
         console.print(f"演示城市已生成：{stats}")
         console.print(f"一标三实数据已生成：{base}")
         if simulated is not None:
             _print_simulation(simulated)
+            console.print(f"  研判预警：{json.dumps(found, ensure_ascii=False)}")
             truth = simulated.truth
             if truth is not None and (truth.hotspots or truth.surges or truth.callers):
                 truth_file = Path(settings.media_root) / "demo" / "planted.json"
