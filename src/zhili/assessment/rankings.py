@@ -94,16 +94,27 @@ def compute(
         num = sum(c.figures[code].numerator for c in cards.values())
         den = sum(c.figures[code].denominator for c in cards.values())
         means[code] = num / den if den else None
-    # Most grids have no event in a month: their figures are all zero, built once and shared
-    # (read-only) by their rows instead of one empty card per grid.
+    # Most grids have no event in a month: their rows are all the same but for the unit, so
+    # they are stamped from one template whose figures are shared (read-only) by all of them.
     blank = empty_card(kind, 0, start, end)
-    blank_rates = _rates(blank)
+    quiet: dict[str, Any] = {
+        "cases": 0,
+        "composite": None,
+        "adjusted_composite": None,
+        "points": 0.0,
+        "point_items": [],
+        "score": None,
+        "rates": _rates(blank),
+    }
     rows = []
     for unit_id, info in units.items():
         found = cards.get(unit_id)
+        p = points.get(unit_id)
+        if found is None and p is None:
+            rows.append({"unit_id": unit_id, **info, **quiet})
+            continue
         card = found or blank
         adjusted = _adjusted(card, means, k, w) if found else None
-        p = points.get(unit_id)
         score = None if adjusted is None else round(adjusted + (p.total if p else 0.0), 2)
         rows.append(
             {
@@ -115,7 +126,7 @@ def compute(
                 "points": p.total if p else 0.0,
                 "point_items": (p.items or []) if p else [],
                 "score": score,
-                "rates": _rates(card) if found else blank_rates,
+                "rates": _rates(card),
             }
         )
     eligible = [
