@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factories.assessment import at, march_story
@@ -19,6 +20,9 @@ from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, Forbidden
+from zhili.core.security import Role
+from zhili.org.models import Region, RegionLevel
+from zhili.org.users.models import User
 
 START, END = rankings.month_bounds("2026-03")
 
@@ -195,3 +199,20 @@ def test_the_ranking_exports_to_excel_with_chinese_headers(
     assert [c.value for c in ws[1]][:4] == ["名次", "单位代码", "单位名称", "得分"]
     assert ws.cell(row=2, column=1).value == 1
     assert ws.cell(row=2, column=3).value == "一区urban_management"
+
+
+def test_the_grid_ranking_lists_every_grid_once_with_its_gridder(
+    session: Session, settings: Settings
+) -> None:
+    w, _ = march_story(session, settings)
+    rows = rankings.compute(session, settings=settings, kind=UnitKind.grid, month="2026-03")
+    grids = set(session.scalars(select(Region.id).where(Region.level == RegionLevel.grid.value)))
+    assert len(rows) == len(grids) and {r["unit_id"] for r in rows} == grids
+    staffed = set(session.scalars(select(User.region_id).where(User.role == Role.gridder.value)))
+    by_id = {r["unit_id"]: r for r in rows}
+    gridder = w.staff.gridder
+    assert by_id[gridder.region_id]["gridder"] == gridder.full_name
+    assert by_id[gridder.region_id]["cases"] > 0
+    quiet = grids - staffed
+    assert quiet, "the test world should have a grid without a gridder"
+    assert all("gridder" not in by_id[g] for g in quiet)

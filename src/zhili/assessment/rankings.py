@@ -60,18 +60,23 @@ def units_of(session: Session, kind: UnitKind) -> dict[int, dict[str, Any]]:
             )
         )
         return {r.id: {"code": r.code, "name": r.name} for r in rows}
+    if kind == UnitKind.grid:
+        # The gridder ranking: a grid and the gridder working it, in one outer join (not an
+        # IN list of every grid id: at 6 000 grids that list was most of a first ranking's time).
+        units: dict[int, dict[str, Any]] = {}
+        for r in session.execute(
+            select(Region.id, Region.code, Region.name, User.full_name)
+            .outerjoin(User, (User.region_id == Region.id) & (User.role == "gridder"))
+            .where(Region.level == kind.value)
+        ):
+            units[r.id] = {"code": r.code, "name": r.name}
+            if r.full_name is not None:
+                units[r.id]["gridder"] = r.full_name
+        return units
     rows = session.execute(
         select(Region.id, Region.code, Region.name).where(Region.level == kind.value)
     )
-    units = {r.id: {"code": r.code, "name": r.name} for r in rows}
-    if kind == UnitKind.grid:  # the gridder ranking: a grid and the gridder working it
-        for region_id, full_name in session.execute(
-            select(User.region_id, User.full_name).where(
-                User.role == "gridder", User.region_id.in_(list(units))
-            )
-        ):
-            units[region_id]["gridder"] = full_name
-    return units
+    return {r.id: {"code": r.code, "name": r.name} for r in rows}
 
 
 def compute(
@@ -89,11 +94,27 @@ def compute(
         num = sum(c.figures[code].numerator for c in cards.values())
         den = sum(c.figures[code].denominator for c in cards.values())
         means[code] = num / den if den else None
+    # Most grids have no event in a month: their rows are all the same but for the unit, so
+    # they are stamped from one template whose figures are shared (read-only) by all of them.
+    blank = empty_card(kind, 0, start, end)
+    quiet: dict[str, Any] = {
+        "cases": 0,
+        "composite": None,
+        "adjusted_composite": None,
+        "points": 0.0,
+        "point_items": [],
+        "score": None,
+        "rates": _rates(blank),
+    }
     rows = []
     for unit_id, info in units.items():
-        card: Scorecard = cards.get(unit_id) or empty_card(kind, unit_id, start, end)
-        adjusted = _adjusted(card, means, k, w)
+        found = cards.get(unit_id)
         p = points.get(unit_id)
+        if found is None and p is None:
+            rows.append({"unit_id": unit_id, **info, **quiet})
+            continue
+        card = found or blank
+        adjusted = _adjusted(card, means, k, w) if found else None
         score = None if adjusted is None else round(adjusted + (p.total if p else 0.0), 2)
         rows.append(
             {
@@ -105,17 +126,15 @@ def compute(
                 "points": p.total if p else 0.0,
                 "point_items": (p.items or []) if p else [],
                 "score": score,
-                "rates": {
-                    c: {"numerator": f.numerator, "denominator": f.denominator, "rate": f.rate}
-                    for c, f in card.figures.items()
-                },
+                "rates": _rates(card),
             }
         )
     eligible = [
         r for r in rows if r["score"] is not None and r["cases"] >= settings.ranking_min_cases
     ]
     eligible.sort(key=lambda r: (-r["score"], -r["cases"], r["code"]))
-    rest = sorted((r for r in rows if r not in eligible), key=lambda r: r["code"])
+    ranked = {id(r) for r in eligible}  # by identity: `r not in eligible` compared dicts
+    rest = sorted((r for r in rows if id(r) not in ranked), key=lambda r: r["code"])
     for i, r in enumerate(eligible, start=1):
         r["rank"] = i
     for r in rest:
@@ -132,6 +151,13 @@ def compute(
                 else r["previous_rank"] - r["rank"]
             )
     return ordered
+
+
+def _rates(card: Scorecard) -> dict[str, dict[str, Any]]:
+    return {
+        c: {"numerator": f.numerator, "denominator": f.denominator, "rate": f.rate}
+        for c, f in card.figures.items()
+    }
 
 
 def _adjusted(
