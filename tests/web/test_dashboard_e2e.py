@@ -98,7 +98,7 @@ def test_leader_dashboard_in_the_browser(browser: Browser, live: LiveServer) -> 
     areas = page.locator("#dash-map path.leaflet-interactive")
     expect(areas).to_have_count(1)
     expect(page.locator("#chart-trend canvas")).to_have_count(1)
-    expect(page.locator("#dash-insights")).to_contain_text("研判预警模块尚未启用")
+    expect(page.locator("#dash-insights")).to_contain_text("暂无研判预警")
     expect(page.locator("#rank-caption")).to_contain_text("本月实时")  # every panel loaded
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "20-dashboard.png"), full_page=True)
