@@ -14,11 +14,11 @@ from zhili.cases.feedback import service as feedback
 from zhili.cases.models import Channel, Satisfaction
 from zhili.cases.service import get_by_number
 from zhili.core.errors import ValidationFailed, ZhiliError
+from zhili.core.ratelimit import RateLimiter
 from zhili.org.deps import GridCacheDep, SessionDep, SettingsDep
 from zhili.web.deps import MaybeUser
 from zhili.web.errors import describe, fail_back
 from zhili.web.forms import FormDep, intake_data, photos_of, storage_of, take_in, text
-from zhili.web.ratelimit import RateLimiter
 from zhili.web.templating import flash, render
 
 router = APIRouter()

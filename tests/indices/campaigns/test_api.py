@@ -14,8 +14,8 @@ from factories.campaigns import PNG, Story, fill_first_round, open_campaign, set
 from factories.org import auth, token_for
 from zhili.core.audit import AuditLog
 from zhili.core.config import Settings
+from zhili.core.ratelimit import RateLimiter
 from zhili.indices.campaigns.models import EvalResponse
-from zhili.indices.campaigns.questionnaires.limiter import RateLimiter
 
 BASE = "/api/v1/indices/campaigns"
 

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from zhili.core.errors import ZhiliError
+from zhili.core.ratelimit import RateLimiter
 from zhili.core.security import Permission
 from zhili.indices.campaigns import service as campaigns
 from zhili.indices.campaigns.deps import units_in_scope
 from zhili.indices.campaigns.questionnaires import service
-from zhili.indices.campaigns.questionnaires.limiter import RateLimiter
 from zhili.indices.campaigns.schemas import (
     AnswersIn,
     LinkIn,

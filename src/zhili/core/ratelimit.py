@@ -1,7 +1,9 @@
-"""A small in-process sliding-window limiter for the public pages (per client address).
+"""A small in-process sliding-window rate limiter, per key (a client address, or an address
+and a questionnaire link), for the pages that need no account.
 
-One process per installation is the deployment zhili ships (``zhili serve``); a cluster
-would put the limit in its reverse proxy instead.
+One process per installation is the deployment zhili ships (``zhili serve``); several server
+processes each keep their own window, so a cluster would put a global limit in its reverse
+proxy instead.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import deque
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window_seconds: float) -> None:
+    def __init__(self, limit: int = 10, window_seconds: float = 60.0) -> None:
         self.limit = limit
         self.window = window_seconds
         self._hits: dict[str, deque[float]] = {}
