@@ -6,12 +6,14 @@ import getpass
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from zhili.app import create_app
 from zhili.assessment import service as assessment_service
@@ -32,6 +35,7 @@ from zhili.cases.storage import LocalStorage
 from zhili.cases.supervision import service as supervision_service
 from zhili.core import migrate
 from zhili.core.audit import new_request_id, request_id_var
+from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.core.db import make_engine, make_session_factory, transaction
 from zhili.core.errors import ZhiliError
@@ -48,6 +52,8 @@ from zhili.org import service as org_service
 from zhili.org.models import Department, Region, RegionLevel
 from zhili.org.users import service as users_service
 from zhili.org.users.models import User
+from zhili.web.dashboard import pages as dashboard_pages
+from zhili.web.dashboard.ranking import current_month
 
 app = typer.Typer(help="zhili 治理 — 市域社会治理平台", no_args_is_help=True)
 users_app = typer.Typer(help="账号管理 accounts", no_args_is_help=True)
@@ -232,9 +238,21 @@ def _print_simulation(stats: SimulationStats) -> None:
 
 def _serve(settings: Settings, host: str, port: int) -> None:
     console.print(f"zhili 正在运行：http://{host}:{port}  (API 文档 /docs)")
+    application = create_app(settings)
     if settings.tick_interval_seconds:
-        _start_ticker(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        factory = make_session_factory(make_engine(settings))
+        _start_ticker(settings, after=lambda: _warm_dashboard(application, settings, factory))
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+def _warm_dashboard(
+    application: FastAPI, settings: Settings, factory: sessionmaker[Session]
+) -> None:
+    """Rank this month's units for the dashboard before anyone asks (see RankingCache.warm)."""
+    with factory() as session:
+        dashboard_pages.app_ranking_cache(application).warm(
+            session, settings, current_month(utcnow())
+        )
 
 
 def _run_tick(settings: Settings) -> supervision_service.TickResult:
@@ -247,16 +265,27 @@ def _run_tick(settings: Settings) -> supervision_service.TickResult:
         return result
 
 
-def _start_ticker(settings: Settings) -> None:
-    """The supervision timers, every tick_interval_seconds, beside the web server."""
+def _start_ticker(settings: Settings, *, after: Callable[[], None] | None = None) -> None:
+    """The supervision timers, every tick_interval_seconds, beside the web server; ``after``
+    runs after each tick and once at start (the dashboard's rankings are warmed there)."""
+
+    def follow() -> None:
+        if after is None:
+            return
+        try:
+            after()
+        except Exception as exc:  # the warm-up is an optimisation: never stop the ticker
+            console.print(f"[red]看板排名预计算失败：{exc}[/red]")
 
     def loop() -> None:
+        follow()
         while True:
             time.sleep(settings.tick_interval_seconds)
             try:
                 _run_tick(settings)
             except Exception as exc:  # a failed tick must not stop the next one
                 console.print(f"[red]督办计时失败：{exc}[/red]")
+            follow()
 
     threading.Thread(target=loop, name="zhili-tick", daemon=True).start()
 

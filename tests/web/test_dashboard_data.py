@@ -6,16 +6,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from web.dashboard_world import NOW, Dash, build, login
 from zhili.assessment import rankings
+from zhili.assessment import service as assessment
 from zhili.assessment.metrics import UnitKind
 from zhili.cases import service as cases
 from zhili.cases.handling import service as handling
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
+from zhili.web.dashboard.pages import app_ranking_cache
 from zhili.web.dashboard.ranking import RankingCache
 
 
@@ -205,3 +208,43 @@ def test_a_live_ranking_is_reused_until_its_time_is_up(
     assert kept.rows(session, settings, UnitKind.district, "2026-11")[0] is first
     again = fresh.rows(session, settings, UnitKind.district, "2026-11")[0]
     assert fresh.rows(session, settings, UnitKind.district, "2026-11")[0] is not again
+
+
+def test_warmed_rankings_spare_every_request_the_computation(
+    city: TestClient,
+    app: FastAPI,
+    dash: Dash,
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = app_ranking_cache(app)
+    assert set(cache.warm(session, settings, "2026-11")) == set(UnitKind)
+    computed: list[UnitKind] = []
+    real = rankings.compute
+
+    def spy(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        computed.append(kwargs["kind"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rankings, "compute", spy)
+    body = get(city, "/dashboard/data/rankings")
+    assert {u["name"] for u in body["units"]} == {"一区", "二区"} and body["departments"]
+    for region in (dash.d1.id, dash.d2.id):
+        assert get(city, "/dashboard/data/rankings", region=region)["units"]
+    assert computed == []  # every level came from the warm cache
+    # a month nobody warmed is still computed on demand
+    get(city, "/dashboard/data/rankings", month="2026-10")
+    assert UnitKind.district in computed
+
+
+def test_warming_skips_a_published_month(dash: Dash, session: Session, settings: Settings) -> None:
+    assessment.publish_ranking(
+        session,
+        actor=dash.world.staff.leader,
+        settings=settings,
+        kind=UnitKind.district,
+        month="2026-10",
+    )
+    warmed = RankingCache(ttl=3600).warm(session, settings, "2026-10")
+    assert UnitKind.district not in warmed and UnitKind.grid in warmed

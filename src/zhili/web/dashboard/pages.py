@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
@@ -41,9 +41,13 @@ _LIVE = {"Cache-Control": "no-store"}
 
 
 def dashboard_settings(request: Request) -> DashboardSettings:
-    found = getattr(request.app.state, "dashboard_settings", None)
+    return app_dashboard_settings(request.app)
+
+
+def app_dashboard_settings(app: FastAPI) -> DashboardSettings:
+    found = getattr(app.state, "dashboard_settings", None)
     if not isinstance(found, DashboardSettings):
-        found = request.app.state.dashboard_settings = DashboardSettings()
+        found = app.state.dashboard_settings = DashboardSettings()
     return found
 
 
@@ -55,10 +59,15 @@ def geo_cache(request: Request) -> GeoCache:
 
 
 def ranking_cache(request: Request) -> RankingCache:
-    found = getattr(request.app.state, "dashboard_rankings", None)
+    return app_ranking_cache(request.app)
+
+
+def app_ranking_cache(app: FastAPI) -> RankingCache:
+    """The app's live rankings: filled by requests, and warmed by ``zhili serve``'s ticker."""
+    found = getattr(app.state, "dashboard_rankings", None)
     if not isinstance(found, RankingCache):
-        ttl = dashboard_settings(request).rankings_ttl_seconds
-        found = request.app.state.dashboard_rankings = RankingCache(ttl)
+        ttl = app_dashboard_settings(app).rankings_ttl_seconds
+        found = app.state.dashboard_rankings = RankingCache(ttl)
     return found
 
 

@@ -74,12 +74,31 @@ class RankingCache:
             hit = self._rows.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1], False
+        return self._compute(session, settings, kind, month), False
+
+    def _compute(
+        self, session: Session, settings: Settings, kind: UnitKind, month: str
+    ) -> list[dict[str, Any]]:
         rows = rankings.compute(
             session, settings=settings, kind=kind, month=month, with_previous=False
         )
         with self._lock:
-            self._rows[key] = (time.monotonic(), rows)
-        return rows, False
+            self._rows[(kind.value, month)] = (time.monotonic(), rows)
+        return rows
+
+    def warm(self, session: Session, settings: Settings, month: str) -> list[UnitKind]:
+        """Compute every level's live ranking of ``month`` now, off the request path.
+
+        ``zhili serve`` calls this after each supervision tick (every minute by default,
+        inside the TTL), so no leader's screen waits for the 6 000 grids to be ranked.
+        Returns the levels computed (a published month needs none).
+        """
+        done = []
+        for kind in UnitKind:
+            if rankings.snapshot(session, kind=kind, month=month) is None:
+                self._compute(session, settings, kind, month)
+                done.append(kind)
+        return done
 
 
 def _cut(rows: list[dict[str, Any]], keep: set[int]) -> list[RankRow]:
