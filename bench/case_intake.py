@@ -64,9 +64,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
 from zhili.cases.categories.service import load_catalogue
+from zhili.cases.intake.rows import dispatch_rule, new_case_number
 from zhili.cases.models import Case, CaseCaller, CaseEvent
 from zhili.cases.schemas import CaseIntake
-from zhili.cases.service import _dispatch_rule, intake, new_case_number
+from zhili.cases.service import intake
 from zhili.core import migrate
 from zhili.core.audit import AuditLog, new_request_id, request_id_var
 from zhili.core.config import Settings
@@ -202,7 +203,7 @@ def make_inputs(world: World, n: int, rng: np.random.Generator) -> list[dict[str
 def bare_case_row(body: dict[str, Any], located: dict[str, Any], actor_id: int) -> dict[str, Any]:
     """The columns intake writes for this body, computed outside the clock."""
     now = datetime.now(UTC)
-    clock = sla.start_clock(now, _dispatch_rule(body["urgency"]), warn_share=0.8)
+    clock = sla.start_clock(now, dispatch_rule(body["urgency"]), warn_share=0.8)
     return {
         "number": new_case_number(now),
         "title": body["title"],

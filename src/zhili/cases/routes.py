@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
 
 from zhili.cases import queries, service
+from zhili.cases.intake.schemas import BatchIntake, BatchReceived
 from zhili.cases.models import Channel
 from zhili.cases.places import AddressResolver
 from zhili.cases.queries import CaseFilter
@@ -68,6 +69,28 @@ def intake(
     if replayed:
         response.status_code = 200
     return queries.present(session, actor=user, case=case)
+
+
+@router.post("/cases/batch", response_model=BatchReceived, status_code=201)
+def intake_batch(
+    session: SessionDep,
+    user: CurrentUser,
+    cache: GridCacheDep,
+    resolver: AddressResolverDep,
+    body: BatchIntake,
+    response: Response,
+) -> BatchReceived:
+    """受理 in bulk, for feeds (the 12345 platform's sync, sensor alarms): up to 500 reports
+    in one transaction. Each item may carry its own idempotency key; a retried batch returns
+    the cases made the first time (200 when nothing new was made). One bad item refuses the
+    batch: the error names it (``items.3.lon``) and nothing is written."""
+    items = service.intake_many(
+        session, actor=user, cache=cache, items=body.items, resolve_address=resolver
+    )
+    created = sum(1 for i in items if not i.replayed)
+    if created == 0:
+        response.status_code = 200
+    return BatchReceived(created=created, replayed=len(items) - created, items=items)
 
 
 @router.get("/cases", response_model=CasePage)

@@ -1,50 +1,41 @@
-"""Case intake, registration and dispatch (受理 → 立案 → 派遣). Services never commit.
+"""Case registration and dispatch (立案 → 派遣), and the cases domain's entry points.
+Services never commit.
 
-Handling, verification and return visits are in ``cases.handling``; whistles in
-``cases.whistles``; deadlines and supervision in ``cases.supervision``.
+Intake (受理, one report or a feed's batch) is in ``cases.intake`` and re-exported here, so
+other domains keep talking to ``cases.service``. Handling, verification and return visits
+are in ``cases.handling``; whistles in ``cases.whistles``; deadlines and supervision in
+``cases.supervision``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
-from datetime import datetime
-
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
-from zhili.cases.history import CASE_AUDIT_FIELDS, expect_version, notify, step
-from zhili.cases.models import Attachment, Case, CaseCaller, CaseEvent, CaseState, Channel
-from zhili.cases.places import AddressResolver
-from zhili.cases.schemas import CaseIntake
+from zhili.cases.history import expect_version, notify, step
+from zhili.cases.intake.rows import new_case_number
+from zhili.cases.intake.service import intake, intake_many
+from zhili.cases.models import Attachment, Case, CaseCaller, CaseState
 from zhili.cases.scope import require
 from zhili.cases.storage import Storage, sniff
-from zhili.cases.workflow import Action, check, intake_target
-from zhili.core import audit
-from zhili.core.calendar import CHINA_TZ, DeadlineRule
+from zhili.cases.workflow import Action, check
+from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import utcnow
 from zhili.core.config import Settings
 from zhili.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from zhili.core.security import Permission, Role
-from zhili.org.access import authorize
-from zhili.org.geo import NO_GRID, GridIndexCache
 from zhili.org.models import Department, Region, RegionLevel
-from zhili.org.service import get_region, grid_index
 from zhili.org.users.models import User
 
-_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
-# Channels a resident may use themselves; staff channels need staff roles.
-_CITIZEN_CHANNELS = {Channel.app, Channel.web}
+__all__ = [  # the intake entry points, for the domains that receive cases
+    "intake",
+    "intake_many",
+    "new_case_number",
+]
+
 _HANDLER_LEVELS = {RegionLevel.grid.value, RegionLevel.community.value, RegionLevel.street.value}
-
-
-def new_case_number(now: datetime) -> str:
-    """A public number residents can read out: date plus 8 random characters (≈ 10¹²)."""
-    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
-    return f"{now:%Y%m%d}-{suffix}"
 
 
 def get_case(session: Session, case_id: int) -> Case:
@@ -59,197 +50,6 @@ def get_by_number(session: Session, number: str) -> Case:
     if case is None:
         raise NotFound("case", number)
     return case
-
-
-def _request_hash(data: CaseIntake) -> str:
-    return hashlib.sha256(
-        json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
-
-
-def _locate(
-    session: Session,
-    *,
-    cache: GridIndexCache,
-    data: CaseIntake,
-    resolve_address: AddressResolver | None,
-) -> dict[str, object]:
-    """Resolve the point, the standard address or the named area to grid, community, street
-    and district (and, for an address, to the point and standard spelling stored)."""
-    path: str | None = None
-    found: dict[str, object] = {}
-    if data.standard_address:
-        place = resolve_address(session, data.standard_address) if resolve_address else None
-        if place is None:
-            raise ValidationFailed(
-                "standard_address",
-                "no standard address matches this text",
-                "未找到匹配的标准地址，请核对地址或在地图上选点",
-            )
-        path = get_region(session, place.grid_id).path
-        found = {"lon": place.lon, "lat": place.lat, "address": data.address or place.text}
-    elif data.lon is not None and data.lat is not None:
-        index = grid_index(session, cache=cache)
-        grid_id = int(index.locate_region_ids([data.lon], [data.lat])[0])
-        if grid_id == NO_GRID:
-            raise ValidationFailed(
-                "lon",
-                "the point lies in no grid of this city",
-                "该位置不在本市任何网格内，请核对位置",
-            )
-        path = index.paths[grid_id]
-    elif data.region_id is not None:
-        path = get_region(session, data.region_id).path
-    if path is None:
-        return {"region_path": None}
-    ids = [int(x) for x in path.strip("/").split("/")]
-    # path = /city/district/street/community/grid/: position tells the level
-    names = ("district_id", "street_id", "community_id", "grid_id")
-    located: dict[str, object] = {
-        name: ids[i + 1] for i, name in enumerate(names) if i + 1 < len(ids)
-    }
-    located["region_path"] = path
-    return located | found
-
-
-def intake(
-    session: Session,
-    *,
-    actor: User,
-    cache: GridIndexCache,
-    data: CaseIntake,
-    idempotency_key: str | None = None,
-    resolve_address: AddressResolver | None = None,
-) -> tuple[Case, bool]:
-    """Receive a case from a channel. Returns (case, replayed).
-
-    With an idempotency key, a retry of the same request returns the case made the first
-    time (replayed=True) and never a second case; the same key with a different request is
-    a conflict.
-    """
-    authorize(session, actor=actor, permission=Permission.case_intake)
-    if actor.role == Role.citizen and data.channel not in _CITIZEN_CHANNELS:
-        raise Forbidden("residents report through app or web", "群众只能通过APP或网站反映问题")
-    if data.answer and actor.role not in (Role.operator, Role.dispatcher, Role.admin):
-        raise Forbidden("only operators answer on the spot", "只有话务员或调度员可以直接办结")
-    if data.resolved_on_spot and actor.role not in (Role.gridder, Role.admin):
-        raise Forbidden("only gridders resolve on the spot", "只有网格员可以自行处置")
-    request_hash = _request_hash(data)
-    if idempotency_key:
-        # A key belongs to the account that sent it: another client's key never matches.
-        idempotency_key = f"{actor.id}:{idempotency_key}"
-        existing = session.scalar(_BY_IDEMPOTENCY_KEY, {"key": idempotency_key})
-        if existing is not None:
-            if existing.request_hash != request_hash:
-                raise Conflict(
-                    "Idempotency-Key reused for a different request",
-                    "幂等键已用于另一请求",
-                    current_state=existing.state,
-                )
-            return existing, True
-    category = session.get(Category, data.category_id) if data.category_id else None
-    if data.category_id and category is None:
-        raise ValidationFailed("category_id", "unknown category", "案件类别不存在")
-    now = utcnow()
-    action = (
-        Action.answer
-        if data.answer
-        else Action.resolve_on_spot
-        if data.resolved_on_spot
-        else Action.intake
-    )
-    state = intake_target(action)
-    case = Case(
-        number=new_case_number(now),
-        title=data.title.strip(),
-        description=data.description,
-        channel=data.channel.value,
-        urgency=data.urgency.value,
-        category_id=data.category_id,
-        state=state.value,
-        **{"lon": data.lon, "lat": data.lat, "address": data.address}
-        | _locate(session, cache=cache, data=data, resolve_address=resolve_address),
-        reporter_name=None if data.anonymous else data.reporter_name,
-        reporter_phone=None if data.anonymous else data.reporter_phone,
-        reporter_user_id=actor.id if actor.role == Role.citizen else None,
-        anonymous=data.anonymous,
-        created_by_id=actor.id,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        created_at=now,
-        event_seq=1,
-    )
-    if state == CaseState.closed:
-        case.closed_at = now
-        case.close_reason = action.value
-    else:
-        # 按时派遣: the centre must register and dispatch within a few working hours.
-        clock = sla.start_clock(now, _dispatch_rule(data.urgency.value), warn_share=0.8)
-        case.step_started_at, case.warn_at, case.deadline_at = (
-            clock.started_at,
-            clock.warn_at,
-            clock.deadline_at,
-        )
-        case.deadline_working = clock.working
-    session.add(case)
-    session.flush()  # the only flush: the case's id for the rows below
-    # The first event, the caller and the audit row are plain Core INSERTs on the session's
-    # connection (prebuilt statements, no unit of work): intake is the busiest write path.
-    conn = session.connection()
-    conn.execute(
-        _INSERT_EVENT,
-        {
-            "case_id": case.id,
-            "seq": 1,
-            "at": now,
-            "actor_id": actor.id,
-            "actor_name": actor.full_name,
-            "action": action.value,
-            "from_state": None,
-            "to_state": state.value,
-            "note": data.answer or data.resolved_on_spot,
-            "data": {"channel": data.channel.value},
-            "unit_department_id": None,
-            "unit_region_id": None,
-            "on_time": None,
-        },
-    )
-    conn.execute(
-        _INSERT_CALLER,
-        {
-            "case_id": case.id,
-            "source_case_id": case.id,
-            "name": case.reporter_name,
-            "phone": case.reporter_phone,
-            "user_id": case.reporter_user_id,
-            "channel": case.channel,
-            "at": now,
-        },
-    )
-    conn.execute(
-        _INSERT_AUDIT,
-        audit.entry(
-            actor=actor,
-            action=f"case.{action.value}",
-            entity_type="case",
-            entity_id=case.id,
-            after=audit.snapshot(case, CASE_AUDIT_FIELDS),
-            at=now,
-        ),
-    )
-    return case, False
-
-
-_INSERT_EVENT = insert(CaseEvent.__table__)  # type: ignore[arg-type]
-_INSERT_CALLER = insert(CaseCaller.__table__)  # type: ignore[arg-type]
-_INSERT_AUDIT = insert(audit.AuditLog.__table__)  # type: ignore[arg-type]
-_BY_IDEMPOTENCY_KEY = select(Case).where(Case.idempotency_key == bindparam("key"))
-
-
-def _dispatch_rule(urgency: str) -> DeadlineRule:
-    if urgency == "emergency":
-        return DeadlineRule(amount=15, unit="minutes", working=False)
-    return DeadlineRule(amount=2, unit="hours", working=True)
 
 
 def register(
