@@ -65,9 +65,10 @@ from zhili.cases import sla
 from zhili.cases.categories.models import Category
 from zhili.cases.categories.service import load_catalogue
 from zhili.cases.intake.rows import dispatch_rule, new_case_number
+from zhili.cases.intake.schemas import BatchItem
 from zhili.cases.models import Case, CaseCaller, CaseEvent
 from zhili.cases.schemas import CaseIntake
-from zhili.cases.service import intake
+from zhili.cases.service import intake, intake_many
 from zhili.core import migrate
 from zhili.core.audit import AuditLog, new_request_id, request_id_var
 from zhili.core.config import Settings
@@ -290,6 +291,23 @@ def run_service(
     return elapsed
 
 
+def run_service_batches(
+    factory: sessionmaker[Session], world: World, items: Sequence[BatchItem], *, batch: int
+) -> Timing:
+    """``intake_many``: one transaction per batch of ``batch`` reports (a feed's sync)."""
+    cache = GridIndexCache()
+    with factory() as session:
+        actor = session.get(User, world.operator_id)
+        assert actor is not None
+        intake_many(session, actor=actor, cache=cache, items=items[:1])
+        session.rollback()
+        sw = Stopwatch()
+        for start in range(0, len(items), batch):
+            intake_many(session, actor=actor, cache=cache, items=items[start : start + batch])
+            session.commit()
+        return sw.stop()
+
+
 # -- (c) references ------------------------------------------------------------------------
 
 
@@ -328,50 +346,72 @@ def run_bare_write_set(engine: Engine, rows: list[dict[str, Any]]) -> Timing:
         sw = Stopwatch()
         for row in rows:
             case_id = conn.execute(case_stmt, row).scalar_one()
-            now = row["created_at"]
-            conn.execute(
-                event_stmt,
-                {
-                    "case_id": case_id,
-                    "seq": 1,
-                    "at": now,
-                    "actor_id": row["created_by_id"],
-                    "actor_name": "话务员",
-                    "action": "intake",
-                    "from_state": None,
-                    "to_state": "received",
-                    "note": None,
-                    "data": {"channel": "hotline"},
-                },
-            )
-            conn.execute(
-                caller_stmt,
-                {
-                    "case_id": case_id,
-                    "source_case_id": case_id,
-                    "name": row["reporter_name"],
-                    "phone": row["reporter_phone"],
-                    "user_id": None,
-                    "channel": "hotline",
-                    "at": now,
-                },
-            )
-            conn.execute(
-                audit_stmt,
-                {
-                    "at": now,
-                    "actor_id": row["created_by_id"],
-                    "actor_username": OPERATOR,
-                    "action": "case.intake",
-                    "entity_type": "case",
-                    "entity_id": str(case_id),
-                    "before": None,
-                    "after": {"number": row["number"], "state": "received"},
-                    "request_id": None,
-                },
-            )
+            conn.execute(event_stmt, first_event(case_id, row))
+            conn.execute(caller_stmt, first_caller(case_id, row))
+            conn.execute(audit_stmt, first_audit(case_id, row))
             conn.commit()
         return sw.stop()
+
+
+def run_bare_write_set_batched(engine: Engine, rows: list[dict[str, Any]], batch: int) -> Timing:
+    """The batch path's floor: per batch, the cases (executemany, RETURNING id) and their
+    events, callers and audit rows (executemany each), one transaction."""
+    case_t = table_of(Case)
+    case_stmt = insert(case_t).returning(case_t.c.id, sort_by_parameter_order=True)
+    event_stmt = insert(table_of(CaseEvent))
+    caller_stmt = insert(table_of(CaseCaller))
+    audit_stmt = insert(table_of(AuditLog))
+    with engine.connect() as conn:
+        sw = Stopwatch()
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            ids = conn.execute(case_stmt, chunk).scalars().all()
+            conn.execute(event_stmt, [first_event(i, r) for i, r in zip(ids, chunk, strict=True)])
+            conn.execute(caller_stmt, [first_caller(i, r) for i, r in zip(ids, chunk, strict=True)])
+            conn.execute(audit_stmt, [first_audit(i, r) for i, r in zip(ids, chunk, strict=True)])
+            conn.commit()
+        return sw.stop()
+
+
+def first_event(case_id: int, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "seq": 1,
+        "at": row["created_at"],
+        "actor_id": row["created_by_id"],
+        "actor_name": "话务员",
+        "action": "intake",
+        "from_state": None,
+        "to_state": "received",
+        "note": None,
+        "data": {"channel": "hotline"},
+    }
+
+
+def first_caller(case_id: int, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "source_case_id": case_id,
+        "name": row["reporter_name"],
+        "phone": row["reporter_phone"],
+        "user_id": None,
+        "channel": "hotline",
+        "at": row["created_at"],
+    }
+
+
+def first_audit(case_id: int, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": row["created_at"],
+        "actor_id": row["created_by_id"],
+        "actor_username": OPERATOR,
+        "action": "case.intake",
+        "entity_type": "case",
+        "entity_id": str(case_id),
+        "before": None,
+        "after": {"number": row["number"], "state": "received"},
+        "request_id": None,
+    }
 
 
 def bare_app() -> FastAPI:
@@ -389,6 +429,14 @@ def bare_app() -> FastAPI:
         row = bare_case_row(body, {}, 1)
         with engine.begin() as conn:
             return {"id": conn.execute(stmt, row).scalar_one()}
+
+    many = insert(table_of(Case)).returning(table_of(Case).c.id, sort_by_parameter_order=True)
+
+    @app.post("/bare_batch", status_code=201)
+    def bare_batch(body: dict[str, Any]) -> dict[str, list[int]]:
+        rows = [bare_case_row(item, {}, 1) for item in body["items"]]
+        with engine.begin() as conn:
+            return {"ids": list(conn.execute(many, rows).scalars())}
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -561,6 +609,7 @@ def main() -> None:
     parser.add_argument("--size", default="small")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=120, help="seconds per HTTP run")
+    parser.add_argument("--batch", type=int, default=100, help="reports per batch (feeds)")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-service", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile the service loop")
@@ -612,6 +661,17 @@ def main() -> None:
             )
             print(rate_line("service intake(), one transaction per case", n, svc_1, ref_row))
             print(rate_line("service intake(), commit every 100 (information)", n, svc_100))
+            b = args.batch
+            rows = bare_rows(world, make_inputs(world, n, rng))
+            ref_batch = run_bare_write_set_batched(engine, rows, b)
+            items = [
+                BatchItem.model_validate(body | {"idempotency_key": uuid.uuid4().hex})
+                for body in make_inputs(world, n, rng)
+            ]
+            svc_b = run_service_batches(factory, world, items, batch=b)
+            print(f"-- feeds: batches of {b} reports, one transaction per batch")
+            print(rate_line(f"reference: bare write set, executemany per {b}", n, ref_batch))
+            print(rate_line(f"service intake_many(), {b} per transaction", n, svc_b, ref_batch))
             if profile:
                 out = io.StringIO()
                 stats = pstats.Stats(profile, stream=out)
@@ -632,6 +692,20 @@ def main() -> None:
                     bodies = [
                         json.dumps(b, ensure_ascii=False).encode()
                         for b in make_inputs(world, total, rng)
+                    ]
+                    b = args.batch
+                    n_batches = max(m // b, 10 * args.clients) + 2 * args.clients
+                    batches = [
+                        json.dumps(
+                            {
+                                "items": [
+                                    x | {"idempotency_key": uuid.uuid4().hex}
+                                    for x in make_inputs(world, b, rng)
+                                ]
+                            },
+                            ensure_ascii=False,
+                        ).encode()
+                        for _ in range(n_batches)
                     ]
                     runs: list[tuple[str, Load]] = []
                     with uvicorn_server("zhili.app:create_app", url, workers, media, log) as base:
@@ -655,6 +729,21 @@ def main() -> None:
                                     ),
                                 )
                             )
+                        runs.append(
+                            (
+                                f"POST /api/v1/cases/batch, {b} reports",
+                                run_load(
+                                    base,
+                                    token,
+                                    "POST",
+                                    "/api/v1/cases/batch",
+                                    batches,
+                                    args.clients,
+                                    warmup=2,
+                                    time_limit=args.time_limit,
+                                ),
+                            )
+                        )
                     with uvicorn_server("case_intake:bare_app", url, workers, media, log) as base:
                         bare = run_load(
                             base,
@@ -667,10 +756,25 @@ def main() -> None:
                             time_limit=args.time_limit,
                         )
                         runs.insert(1, ("POST /bare, one INSERT (reference)", bare))
+                        bare_b = run_load(
+                            base,
+                            token,
+                            "POST",
+                            "/bare_batch",
+                            batches,
+                            args.clients,
+                            warmup=2,
+                            time_limit=args.time_limit,
+                        )
+                        runs.append((f"POST /bare_batch, {b} rows (reference)", bare_b))
                     for label, load in runs:
                         ratio = (
                             f"  = {load.rate / bare.rate:.0%} of bare" if "cases" in label else ""
                         )
+                        if "batch" in label:  # a request carries `b` reports
+                            ratio = f"  = {load.rate * b:,.0f} cases/s"
+                            if "api" in label:
+                                ratio += f", {load.rate / bare_b.rate:.0%} of bare batch"
                         print(
                             f"workers={workers} {label:<36}: {load.rate:>9,.0f} req/s"
                             f"  p50 {load.pct(50):6.1f} ms  p95 {load.pct(95):6.1f} ms"

@@ -13,6 +13,14 @@ from zhili.core.clock import utcnow
 from zhili.core.errors import Conflict
 from zhili.org.users.models import User
 
+# The changes that stop a case's clock (closing, rejecting, merging): no step is running.
+NO_CLOCK: dict[str, object] = {
+    "step_started_at": None,
+    "warn_at": None,
+    "deadline_at": None,
+    "overdue": False,
+}
+
 CASE_AUDIT_FIELDS = (
     "state",
     "category_id",

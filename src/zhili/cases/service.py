@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
-from zhili.cases.history import expect_version, notify, step
+from zhili.cases.history import NO_CLOCK, expect_version, notify, step
 from zhili.cases.intake.rows import new_case_number
 from zhili.cases.intake.service import intake, intake_many
 from zhili.cases.models import Attachment, Case, CaseCaller, CaseState
@@ -102,7 +102,7 @@ def reject(
         actor=actor,
         action=Action.reject,
         note=reason,
-        changes={"closed_at": now, "close_reason": "rejected", **_NO_CLOCK},
+        changes={"closed_at": now, "close_reason": "rejected", **NO_CLOCK},
     )
     _tell_callers(
         session, case, kind="rejected", message=f"您反映的问题（{case.number}）不予立案：{reason}"
@@ -123,20 +123,12 @@ def answer(
         actor=actor,
         action=Action.answer,
         note=reason,
-        changes={"closed_at": utcnow(), "close_reason": "answer", **_NO_CLOCK},
+        changes={"closed_at": utcnow(), "close_reason": "answer", **NO_CLOCK},
     )
     _tell_callers(
         session, case, kind="answered", message=f"您咨询的问题（{case.number}）答复如下：{reason}"
     )
     return case
-
-
-_NO_CLOCK: dict[str, object] = {
-    "step_started_at": None,
-    "warn_at": None,
-    "deadline_at": None,
-    "overdue": False,
-}
 
 
 def merge(
@@ -182,7 +174,7 @@ def merge(
         action=Action.merge,
         note=note,
         data={"into": target.number},
-        changes={"merged_into_id": target.id, **_NO_CLOCK},
+        changes={"merged_into_id": target.id, **NO_CLOCK},
     )
     step(
         session,
