@@ -22,7 +22,8 @@ from zhili.core.calendar import DeadlineRule
 from zhili.core.security import Role
 from zhili.org.users.models import User
 
-_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+# 32 symbols, no 0/O or 1/I: numbers are read out over the phone
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _INTAKE_FIELDS = set(CaseIntake.model_fields)
 
 
@@ -37,7 +38,9 @@ CASE_TABLE = table_of(Case)
 
 def new_case_number(now: datetime) -> str:
     """A public number residents can read out: date plus 8 random characters (≈ 10¹²)."""
-    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+    # 32 symbols divide 256, so a random byte modulo 32 picks each one equally often; one
+    # call for all eight (eight secrets.choice calls were a tenth of a batch's CPU)
+    suffix = "".join(_NUMBER_ALPHABET[b % 32] for b in secrets.token_bytes(8))
     return f"{now:%Y%m%d}-{suffix}"
 
 
@@ -113,17 +116,18 @@ def case_values(
 
 def audit_after(values: dict[str, Any]) -> dict[str, Any]:
     """The audit snapshot of a new case: its values, else the column defaults it gets."""
-    out = {}
-    for name in CASE_AUDIT_FIELDS:
-        if name in values:
-            value = values[name]
-        else:
-            default = CASE_TABLE.c[name].default
-            value = (
-                getattr(default, "arg", None) if default is not None and default.is_scalar else None
-            )
-        out[name] = audit.jsonable(value)
-    return out
+    return {
+        name: audit.jsonable(values[name] if name in values else _DEFAULTS[name])
+        for name in CASE_AUDIT_FIELDS
+    }
+
+
+def _default(name: str) -> object:
+    default = CASE_TABLE.c[name].default
+    return getattr(default, "arg", None) if default is not None and default.is_scalar else None
+
+
+_DEFAULTS = {name: _default(name) for name in CASE_AUDIT_FIELDS}
 
 
 def first_rows(
