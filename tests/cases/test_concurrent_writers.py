@@ -11,10 +11,7 @@ and connection pool) on its own SQLite file, so the writers really race.
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,17 +19,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from factories.cases import World, make_world
+from factories.live import live_server
 from factories.org import LAT0, LON0, auth, token_for
-from zhili.app import create_app
 from zhili.cases.models import Case, CaseEvent
-from zhili.core import migrate
-from zhili.core.config import Settings
-from zhili.core.db import make_engine, make_session_factory, transaction
+from zhili.core.db import transaction
 
 WRITERS = 8
 CASES_PER_WRITER = 12
@@ -51,43 +44,12 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[Live]:
     if engine.dialect.name != "sqlite":
         pytest.skip("the write lock is SQLite's; PostgreSQL locks rows")
-    folder = Path(tmp_path_factory.mktemp("writers"))
-    settings = Settings(
-        database_url=f"sqlite:///{folder / 'zhili.db'}",
-        environment="test",
-        secret_key="live-secret-key-" + "x" * 24,
-        media_root=str(folder / "media"),
-        tick_interval_seconds=0,
-        grid_index_cells_per_grid=64,
-    )
-    own = make_engine(settings)
-    migrate.upgrade(own)
-    factory = make_session_factory(own)
-    with transaction(factory) as session:
-        world: World = make_world(session, settings)
-        headers = auth(token_for(session, world.staff.operator))
-        category_id = world.category(session, "E0101").id
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield Live(
-            f"http://127.0.0.1:{port}/api/v1", headers, category_id, factory, folder / "zhili.db"
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        own.dispose()
+    with live_server(Path(tmp_path_factory.mktemp("writers"))) as server:
+        with transaction(server.factory) as session:
+            world = server.world
+            headers = auth(token_for(session, session.merge(world.staff.operator)))
+            category_id = world.category(session, "E0101").id
+        yield Live(f"{server.root}/api/v1", headers, category_id, server.factory, server.path)
 
 
 def _writer(live: Live, n: int) -> list[int]:

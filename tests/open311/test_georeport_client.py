@@ -7,28 +7,22 @@ shipped catalogue and one Open311 client.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-import uvicorn
 from georeport import GeoReport
 from sqlalchemy.orm import Session, sessionmaker
 
-from factories.cases import World, make_world
+from factories.cases import World
+from factories.live import live_server
 from factories.open311 import make_client
 from factories.org import LAT0, LON0
-from zhili.app import create_app
 from zhili.cases import service as cases
 from zhili.cases.handling import service as handling
-from zhili.core import migrate
-from zhili.core.config import Settings
-from zhili.core.db import make_engine, make_session_factory, transaction
+from zhili.core.db import transaction
 
 
 @dataclass
@@ -41,40 +35,10 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    folder = Path(tmp_path_factory.mktemp("live"))
-    settings = Settings(
-        database_url=f"sqlite:///{folder / 'zhili.db'}",
-        environment="test",
-        secret_key="live-secret-key-" + "x" * 24,
-        media_root=str(folder / "media"),
-        tick_interval_seconds=0,
-        grid_index_cells_per_grid=64,
-    )
-    engine = make_engine(settings)
-    migrate.upgrade(engine)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        world = make_world(session, settings)
-        key = make_client(session, name="georeport").key
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield Live(f"http://127.0.0.1:{port}/open311/v2", key, factory, world)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        engine.dispose()
+    with live_server(Path(tmp_path_factory.mktemp("live"))) as server:
+        with transaction(server.factory) as session:
+            key = make_client(session, name="georeport").key
+        yield Live(f"{server.root}/open311/v2", key, server.factory, server.world)
 
 
 def submit(live: Live, fmt: str) -> str:
