@@ -12,11 +12,11 @@ the viewer's scope with 403.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
@@ -78,6 +78,22 @@ def _viewer(user: User | None) -> User:
     return user
 
 
+@dataclass
+class Viewed:
+    viewer: User
+    unit: Region
+
+
+def viewed(session: SessionDep, user: MaybeUser, region: int | None = RegionParam) -> Viewed:
+    """Who is looking (a lapsed login: 401) and at which unit (default their scope; 403
+    outside it): the preamble of every data endpoint."""
+    viewer = _viewer(user)
+    return Viewed(viewer, resolve(session, viewer, region))
+
+
+ViewedDep = Annotated[Viewed, Depends(viewed)]
+
+
 def _unit(region: Region) -> dict[str, Any]:
     return {
         "id": region.id,
@@ -127,19 +143,16 @@ def dashboard_page(
 
 
 @router.get("/dashboard/data/counters")
-def counters_data(
-    session: SessionDep, user: MaybeUser, region: int | None = RegionParam
-) -> Response:
-    unit = resolve(session, _viewer(user), region)
+def counters_data(session: SessionDep, seen: ViewedDep) -> Response:
+    unit = seen.unit
     now = utcnow()
     body = {"at": now, **_unit(unit), **asdict(queries.counters(session, unit, now=now))}
     return _json(body)
 
 
 @router.get("/dashboard/data/map")
-def map_data(session: SessionDep, user: MaybeUser, region: int | None = RegionParam) -> Response:
-    viewer = _viewer(user)
-    unit = resolve(session, viewer, region)
+def map_data(session: SessionDep, seen: ViewedDep) -> Response:
+    viewer, unit = seen.viewer, seen.unit
     now = utcnow()
     body = {
         "at": now,
@@ -165,12 +178,11 @@ def geo_layer(request: Request, session: SessionDep, user: MaybeUser, region_id:
 @router.get("/dashboard/data/trend")
 def trend_data(
     session: SessionDep,
-    user: MaybeUser,
-    region: int | None = RegionParam,
+    seen: ViewedDep,
     grain: str = Query("day", pattern="^(day|month)$"),
     span: int = Query(30, ge=1, le=366),
 ) -> Response:
-    unit = resolve(session, _viewer(user), region)
+    unit = seen.unit
     if grain == "month":
         span = min(span, 36)
     series = queries.trend(session, unit, now=utcnow(), grain=grain, span=span)
@@ -188,11 +200,10 @@ def trend_data(
 def mix_data(
     request: Request,
     session: SessionDep,
-    user: MaybeUser,
-    region: int | None = RegionParam,
+    seen: ViewedDep,
     days: int | None = Query(None, ge=1, le=366),
 ) -> Response:
-    unit = resolve(session, _viewer(user), region)
+    unit = seen.unit
     now = utcnow()
     days = days or dashboard_settings(request).mix_days
     start = queries.local_midnight(now) - timedelta(days=days - 1)
@@ -214,11 +225,10 @@ def rankings_data(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: MaybeUser,
-    region: int | None = RegionParam,
+    seen: ViewedDep,
     month: str | None = Query(None, max_length=7),
 ) -> Response:
-    unit = resolve(session, _viewer(user), region)
+    unit = seen.unit
     result = ranking(
         session,
         settings=settings,
@@ -235,22 +245,18 @@ def rankings_data(
 def red_data(
     request: Request,
     session: SessionDep,
-    user: MaybeUser,
-    region: int | None = RegionParam,
+    seen: ViewedDep,
     limit: int | None = Query(None, ge=1, le=200),
 ) -> Response:
-    unit = resolve(session, _viewer(user), region)
+    unit = seen.unit
     size = limit or dashboard_settings(request).red_list_size
     items, total = queries.red_cases(session, unit, now=utcnow(), limit=size)
     return _json({"total": total, "items": [asdict(i) for i in items]})
 
 
 @router.get("/dashboard/data/insights")
-def insights_data(
-    request: Request, session: SessionDep, user: MaybeUser, region: int | None = RegionParam
-) -> Response:
-    viewer = _viewer(user)
-    unit = resolve(session, viewer, region)
+def insights_data(request: Request, session: SessionDep, seen: ViewedDep) -> Response:
+    viewer, unit = seen.viewer, seen.unit
     sources = insights.sources_of(request.app)
     items = insights.collect(sources, session, viewer, unit, limit=20)
     return _json({"available": bool(sources), "items": [asdict(i) for i in items]})
@@ -260,11 +266,8 @@ def insights_data(
 
 
 @router.get("/dashboard/fragments/counters")
-def counters_fragment(
-    request: Request, session: SessionDep, user: MaybeUser, region: int | None = RegionParam
-) -> Response:
-    viewer = _viewer(user)
-    unit = resolve(session, viewer, region)
+def counters_fragment(request: Request, session: SessionDep, seen: ViewedDep) -> Response:
+    viewer, unit = seen.viewer, seen.unit
     now = utcnow()
     return render(
         request,
@@ -276,11 +279,8 @@ def counters_fragment(
 
 
 @router.get("/dashboard/fragments/red")
-def red_fragment(
-    request: Request, session: SessionDep, user: MaybeUser, region: int | None = RegionParam
-) -> Response:
-    viewer = _viewer(user)
-    unit = resolve(session, viewer, region)
+def red_fragment(request: Request, session: SessionDep, seen: ViewedDep) -> Response:
+    viewer, unit = seen.viewer, seen.unit
     size = dashboard_settings(request).red_list_size
     red, total = queries.red_cases(session, unit, now=utcnow(), limit=size)
     return render(
@@ -293,11 +293,8 @@ def red_fragment(
 
 
 @router.get("/dashboard/fragments/insights")
-def insights_fragment(
-    request: Request, session: SessionDep, user: MaybeUser, region: int | None = RegionParam
-) -> Response:
-    viewer = _viewer(user)
-    unit = resolve(session, viewer, region)
+def insights_fragment(request: Request, session: SessionDep, seen: ViewedDep) -> Response:
+    viewer, unit = seen.viewer, seen.unit
     sources = insights.sources_of(request.app)
     items = insights.collect(sources, session, viewer, unit, limit=10)
     return render(
