@@ -6,6 +6,7 @@ and evidence uploads judged by their content.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from factories.cases import World, make_world, report
-from factories.org import auth, token_for
+from factories.org import PASSWORD, auth, token_for
 from zhili.cases import service as cases
 from zhili.cases.models import Attachment, CaseEvent, Channel
 from zhili.cases.storage import LocalStorage
@@ -277,3 +278,50 @@ def test_uploads_that_are_not_what_they_claim_or_too_large_are_refused(
     assert count(session, Attachment) == 1
     assert count(session, CaseEvent, CaseEvent.action == "attach") == 1
     assert len([p for p in media.rglob("*") if p.is_file()]) == 1
+
+
+def test_a_photo_opens_for_whoever_may_read_its_case_and_for_no_one_else(
+    client: TestClient, session: Session, w: World, media: Path
+) -> None:
+    """The stored bytes come back with the sniffed type, shown inline under the original
+    name, and never re-sniffed; another case's path, a resident who did not report it and a
+    lapsed web login see nothing."""
+    case, other = report(session, w), report(session, w)
+    png = tiny_png()
+    h = headers(session, w.staff.operator)
+    up = client.post(
+        f"{API}/cases/{case.id}/attachments",
+        files={"file": ("现场照片.png", png, "application/octet-stream")},
+        headers=h,
+    )
+    att = up.json()["id"]
+    r = client.get(f"{API}/cases/{case.id}/attachments/{att}", headers=h)
+    assert r.status_code == 200 and r.content == png
+    assert r.headers["content-type"] == "image/png"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-disposition"] == (
+        "inline; filename*=UTF-8''%E7%8E%B0%E5%9C%BA%E7%85%A7%E7%89%87.png"
+    )
+    assert client.get(f"{API}/cases/{other.id}/attachments/{att}", headers=h).status_code == 404
+    resident = headers(session, w.staff.citizen)
+    assert (
+        client.get(f"{API}/cases/{case.id}/attachments/{att}", headers=resident).status_code == 404
+    )
+    # the case page's link: the same file over the web login, nothing without it
+    page = f"/work/cases/{case.id}/files/{att}"
+    assert client.get(page, follow_redirects=False).status_code in (303, 401)
+    login = client.get("/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login.text)
+    assert token is not None
+    client.post(
+        "/login",
+        data={
+            "username": w.staff.operator.username,
+            "password": PASSWORD,
+            "csrf_token": token.group(1),
+        },
+        follow_redirects=False,
+    )
+    r = client.get(page)
+    assert r.status_code == 200 and r.content == png
+    assert f'href="{page}"' in client.get(f"/work/cases/{case.id}").text

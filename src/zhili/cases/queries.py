@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
-from zhili.cases.models import Case, CaseCaller, CaseEvent, CaseState
+from zhili.cases.models import Attachment, Case, CaseCaller, CaseEvent, CaseState
 from zhili.cases.schemas import CaseDetail, CaseOut, EventOut, PublicCase, PublicEvent
 from zhili.cases.scope import is_handler, require
 from zhili.cases.service import get_by_number, get_case
@@ -23,7 +23,7 @@ from zhili.cases.whistles.models import Whistle, WhistleSummons
 from zhili.cases.workflow import ACTION_LABELS_ZH, STATE_LABELS_ZH, Action, allowed_actions
 from zhili.core import audit
 from zhili.core.clock import utcnow
-from zhili.core.errors import Forbidden, ValidationFailed
+from zhili.core.errors import Forbidden, NotFound, ValidationFailed
 from zhili.core.security import Permission, Role, mask_phone, role_allows
 from zhili.org.access import authorize, scope_region
 from zhili.org.models import Department, Region
@@ -201,6 +201,19 @@ def detail(session: Session, *, actor: User, case_id: int, unmask: bool = False)
     if not is_handler(actor, case) and actor.role not in (Role.admin, Role.dispatcher):
         out.allowed_actions = [a for a in out.allowed_actions if a in ("supervise", "visit")]
     return out
+
+
+def attachment(session: Session, *, actor: User, case_id: int, attachment_id: int) -> Attachment:
+    """One piece of evidence, for whoever may read its case (a resident: their own report);
+    an attachment of another case, or of an invisible one, is not found."""
+    case = get_case(session, case_id)
+    require(session, actor=actor, case=case, permission=Permission.case_read)
+    if actor.role == Role.citizen and case.reporter_user_id != actor.id:
+        raise NotFound("case", case.number)
+    found = session.get(Attachment, attachment_id)
+    if found is None or found.case_id != case.id:
+        raise NotFound("attachment", attachment_id)
+    return found
 
 
 def events_of(session: Session, case_id: int) -> list[CaseEvent]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
 
 from zhili.cases import queries, service
 from zhili.cases.intake.schemas import BatchIntake, BatchReceived
-from zhili.cases.models import Channel
+from zhili.cases.models import Attachment, Channel
 from zhili.cases.places import AddressResolver
 from zhili.cases.queries import CaseFilter
 from zhili.cases.schemas import (
@@ -204,6 +205,30 @@ def dispatch(
         note=body.note,
     )
     return queries.present(session, actor=user, case=case)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
+def download(
+    session: SessionDep, user: CurrentUser, storage: StorageDep, case_id: int, attachment_id: int
+) -> Response:
+    """An attachment's bytes (photo, PDF, video), for whoever may read the case."""
+    row = queries.attachment(session, actor=user, case_id=case_id, attachment_id=attachment_id)
+    return attachment_response(storage, row)
+
+
+def attachment_response(storage: Storage, row: Attachment) -> Response:
+    """The stored bytes as a response: the sniffed type, shown inline (photos, PDF) under
+    its original name, never re-sniffed by the browser, cached privately (content never
+    changes: the key is its hash)."""
+    return Response(
+        storage.read(row.storage_key),
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=86400, immutable",
+        },
+    )
 
 
 @router.post("/cases/{case_id}/attachments", status_code=201)

@@ -20,6 +20,7 @@ from zhili.cases.categories.service import list_categories
 from zhili.cases.feedback.service import already_rated
 from zhili.cases.handling import service as handling
 from zhili.cases.models import Attachment, Case, CaseState, Satisfaction
+from zhili.cases.routes import attachment_response
 from zhili.cases.schemas import DispatchIn, WhistleIn
 from zhili.cases.scope import is_handler
 from zhili.cases.supervision import service as supervision
@@ -289,6 +290,15 @@ def _whistle(session: Session, settings: Settings, common: dict[str, Any], form:
         reason=body.reason,
         departments=[(d.department_id, d.role) for d in body.departments],
     )
+
+
+@router.get("/work/cases/{case_id}/files/{attachment_id}")
+def case_file(
+    request: Request, session: SessionDep, user: WebUser, case_id: int, attachment_id: int
+) -> Response:
+    """A photo or document of the case, opened from its page (same rules as the API)."""
+    row = queries.attachment(session, actor=user, case_id=case_id, attachment_id=attachment_id)
+    return attachment_response(storage_of(request), row)
 
 
 @router.post("/work/cases/{case_id}/act/{action}")
