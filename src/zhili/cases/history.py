@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhili.cases.models import Case, CaseEvent, CaseState, Notification
+from zhili.cases.models import Case, CaseCaller, CaseEvent, CaseState, Notification
 from zhili.cases.workflow import Action, check
 from zhili.core import audit
 from zhili.core.clock import utcnow
@@ -131,3 +132,17 @@ def notify(
             recipient_region_id=region_id,
         )
     )
+
+
+def tell_callers(session: Session, case: Case, *, kind: str, message: str) -> None:
+    """Queue ``message`` to every caller of the case who can be reached (phone or account)."""
+    for caller in session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)):
+        if caller.phone or caller.user_id:
+            notify(
+                session,
+                case,
+                kind=kind,
+                message=message,
+                phone=caller.phone,
+                user_id=caller.user_id,
+            )

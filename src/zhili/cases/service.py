@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
-from zhili.cases.history import NO_CLOCK, expect_version, notify, step
+from zhili.cases.history import NO_CLOCK, expect_version, notify, step, tell_callers
 from zhili.cases.intake.rows import new_case_number
 from zhili.cases.intake.service import intake, intake_many
 from zhili.cases.models import Attachment, Case, CaseCaller, CaseState
@@ -104,7 +104,7 @@ def reject(
         note=reason,
         changes={"closed_at": now, "close_reason": "rejected", **NO_CLOCK},
     )
-    _tell_callers(
+    tell_callers(
         session, case, kind="rejected", message=f"您反映的问题（{case.number}）不予立案：{reason}"
     )
     return case
@@ -125,7 +125,7 @@ def answer(
         note=reason,
         changes={"closed_at": utcnow(), "close_reason": "answer", **NO_CLOCK},
     )
-    _tell_callers(
+    tell_callers(
         session, case, kind="answered", message=f"您咨询的问题（{case.number}）答复如下：{reason}"
     )
     return case
@@ -195,19 +195,6 @@ def merge(
                 message=f"您反映的问题已并入案件 {target.number} 一并办理，可凭该编号查询进度。",
             )
     return case
-
-
-def _tell_callers(session: Session, case: Case, *, kind: str, message: str) -> None:
-    for caller in session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)):
-        if caller.phone or caller.user_id:
-            notify(
-                session,
-                case,
-                kind=kind,
-                message=message,
-                phone=caller.phone,
-                user_id=caller.user_id,
-            )
 
 
 def dispatch(

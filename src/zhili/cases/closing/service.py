@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
-from zhili.cases.history import NO_CLOCK, expect_version, notify, step
-from zhili.cases.models import Case, CaseCaller, CaseEvent
+from zhili.cases.history import NO_CLOCK, expect_version, notify, step, tell_callers
+from zhili.cases.models import Case, CaseEvent
 from zhili.cases.scope import require
 from zhili.cases.service import get_case
 from zhili.cases.workflow import Action
@@ -59,7 +59,12 @@ def verify(
             data={"on_time": on_time, "result_on_time": bool(result_on_time)},
             changes={"closed_at": now, "close_reason": "verified", **NO_CLOCK},
         )
-        _tell_callers(session, case, f"您反映的问题（{case.number}）已办结，稍后将回访，感谢支持。")
+        tell_callers(
+            session,
+            case,
+            kind="closed",
+            message=f"您反映的问题（{case.number}）已办结，稍后将回访，感谢支持。",
+        )
         return case
     # rework (返工): the unit gets the category's handling time again, from now
     category = session.get(Category, case.category_id) if case.category_id else None
@@ -91,19 +96,6 @@ def verify(
         message=f"案件 {case.number} 核查未通过，请返工：{note or ''}",
     )
     return case
-
-
-def _tell_callers(session: Session, case: Case, message: str) -> None:
-    for caller in session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)):
-        if caller.phone or caller.user_id:
-            notify(
-                session,
-                case,
-                kind="closed",
-                message=message,
-                phone=caller.phone,
-                user_id=caller.user_id,
-            )
 
 
 def visit(
