@@ -181,6 +181,7 @@ def run(
     vault: Vault,
     good_rows_only: bool,
     progress: Progress | None = None,
+    columns: list[list[str]] | None = None,
 ) -> tuple[str, int, int, Counts, list[RowError]]:
     """(status, rows, valid rows, counts, errors) for one file; writes nothing when rejected."""
     ctx = Context(
@@ -205,7 +206,7 @@ def run(
     # transaction would only hide the real error.
     if isinstance(kind, ChunkKind):
         total = _stage_chunks(
-            session, kind, staging, names, rows, ctx, good_rows_only, progress, size_hint
+            session, kind, staging, names, rows, columns, ctx, good_rows_only, progress, size_hint
         )
     else:
         total = _stage_rows(session, kind, staging, names, rows, ctx, progress, size_hint)
@@ -280,7 +281,7 @@ def _stage_rows(
     return total
 
 
-_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+_SPACE = re.compile(r"\s")
 
 
 def _stage_chunks(
@@ -289,6 +290,7 @@ def _stage_chunks(
     staging: Table,
     names: list[str | None],
     rows: Any,
+    columns: list[list[str]] | None,
     ctx: Context,
     good_rows_only: bool,
     progress: Progress | None,
@@ -297,29 +299,34 @@ def _stage_chunks(
     """Gather rows into chunks of cells by field name for ``kind.parse_chunk`` and stage
     what it accepts; returns the row count. Once an all-or-nothing import has an error
     nothing more is staged (nothing will be written), but every row is still checked."""
-    total = 0
-    width = len(names)
     named = [(i, n) for i, n in enumerate(names) if n]
-    numbers: list[int] = []
-    chunk: list[list[str]] = []
 
-    def flush() -> None:
-        columns = list(zip(*chunk, strict=True)) if chunk else []
+    def stage(numbers: list[int], by_index: Sequence[Sequence[str]], done: int) -> None:
         cells: dict[str, list[str]] = {}
         for i, name in named:
-            values = list(columns[i]) if columns else []
-            if _EDGE_SPACE.search("\x00".join(values)):
+            values = list(by_index[i])
+            # most columns (numbers, codes) hold no space at all: one scan tells
+            if _SPACE.search("".join(values)):
                 values = [v.strip() for v in values]
             cells[name] = values
-        good, errors = kind.parse_chunk(list(numbers), cells, ctx)
+        good, errors = kind.parse_chunk(numbers, cells, ctx)
         ctx.errors.extend(errors)
         if good_rows_only or not ctx.errors:
             load_columns(session, staging, good)
-        numbers.clear()
-        chunk.clear()
         if progress is not None:
-            progress("validate", total, max(size_hint, total + 1))
+            progress("validate", done, max(size_hint, done + 1))
 
+    if columns is not None and len(columns) == len(names):
+        # a plain grid read by column (reader._grid): each line one row, none blank
+        total = len(columns[0])
+        for start in range(0, total, CHUNK):
+            end = min(start + CHUNK, total)
+            stage(list(range(start + 2, end + 2)), [c[start:end] for c in columns], end)
+        return total
+    total = 0
+    width = len(names)
+    numbers: list[int] = []
+    chunk: list[list[str]] = []
     for number, cells in rows:
         if len(cells) != width or not cells[0] or cells[0].isspace():
             if not any(c.strip() for c in cells):
@@ -335,9 +342,10 @@ def _stage_chunks(
         numbers.append(number)
         chunk.append(cells)
         if len(chunk) >= CHUNK:
-            flush()
+            stage(numbers, list(zip(*chunk, strict=True)), total)
+            numbers, chunk = [], []
     if chunk:
-        flush()
+        stage(numbers, list(zip(*chunk, strict=True)), total)
     return total
 
 

@@ -11,7 +11,7 @@ a staging-wide UPDATE and joins afterwards.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import ARRAY, String, any_, bindparam, select
 
@@ -23,10 +23,7 @@ from zhili.basedata.imports.engine import Context, RowError
 _BATCH = 5000  # codes per query on SQLite (it allows 32 766 parameters); one array on PostgreSQL
 
 
-class Place(NamedTuple):
-    address_id: int
-    grid_id: int
-    region_path: str
+Place = tuple[int, int, str]  # address id, grid id, region path
 
 
 class PersonScreen:
@@ -72,7 +69,7 @@ class PersonScreen:
                     )
                 )
                 continue
-            if prefix != "" and (prefix is None or not place.region_path.startswith(prefix)):
+            if prefix != "" and (prefix is None or not place[2].startswith(prefix)):
                 why = ("outside your area", "该地址不在您的管辖范围内")
                 errors.append(RowError(number, "address_code", *why))
                 continue
@@ -120,13 +117,13 @@ class PersonScreen:
                 if postgres
                 else Address.code.in_(batch)
             )
-            found = self.ctx.session.execute(
+            # on the connection: plain rows, none of the ORM's per-row loading
+            found = self.ctx.session.connection().execute(
                 select(Address.code, Address.id, Address.grid_id, Address.region_path).where(
                     where, Address.is_active.is_(True)
                 )
             )
-            for code, address_id, grid_id, region_path in found:
-                self.places[code] = Place(address_id, grid_id, region_path)
+            self.places.update((code, (a, g, p)) for code, a, g, p in found)
 
     def _match(self, number: int, text: str) -> str | RowError:
         """The standard address a free text names, if confident (as the other kinds)."""
