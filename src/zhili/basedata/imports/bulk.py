@@ -9,7 +9,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, Integer, LargeBinary, Table, insert
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, Table, insert
 from sqlalchemy.orm import Session
 
 _NULL = "\\N"
@@ -33,6 +33,8 @@ def _copy_text(values: list[Any], kind: Any) -> list[str]:
     """One column in COPY's text format."""
     if isinstance(kind, LargeBinary):
         return [_NULL if v is None else "\\\\x" + v.hex() for v in values]
+    if isinstance(kind, Boolean):
+        return [_NULL if v is None else "t" if v else "f" for v in values]
     if isinstance(kind, Integer):
         return [_NULL if v is None else str(v) for v in values]
     if isinstance(kind, Date):

@@ -11,7 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Date, LargeBinary, String, Table, func, insert, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    LargeBinary,
+    String,
+    Table,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.sql.schema import Column
 
 from zhili.basedata.housing.models import Dwelling, DwellingUse, Household
@@ -97,6 +108,8 @@ class Persons:
             Column("household_code", String(40)),
             Column("special_groups", String(255)),
             *common.place_columns(),
+            # the household's first row in the file, set by the screen: where it lives
+            Column("household_first", Boolean),
         ]
 
     def parse(self, values: dict[str, str], ctx: Context) -> dict[str, Any]:
@@ -240,19 +253,19 @@ def _households(ctx: Context, staging: Table) -> None:
     """New households are inserted; a household the file places in another dwelling moves
     there (audited), and its members not in the file move with it."""
     session, now = ctx.session, ctx.now
-    first = (
-        select(func.min(staging.c.row).label("row")).group_by(staging.c.household_code).subquery()
-    )
+    # A household's first row is never dropped later (only second heads are, and a first
+    # row cannot be one), so the flag still marks one row per household after good-rows-only
+    # removes the bad ones.
     placed = (
         select(
             staging.c.household_code,
             Dwelling.id.label("dwelling_id"),
             staging.c.grid_id,
             staging.c.region_path,
-            first.c.row,
+            staging.c.row,
         )
-        .join(first, first.c.row == staging.c.row)
         .join(Dwelling, Dwelling.address_id == staging.c.address_id)
+        .where(staging.c.household_first.is_(True))
         .subquery()
     )
     moves = session.execute(

@@ -47,6 +47,7 @@ class PersonScreen:
         ids: list[int | None] = [None] * n
         grids: list[int | None] = [None] * n
         paths: list[str | None] = [None] * n
+        firsts: list[bool | None] = [None] * n
         kept: list[int] = []
         errors: list[RowError] = []
         prefix = self.ctx.scope_prefix
@@ -81,6 +82,7 @@ class PersonScreen:
                 continue
             household = households[i] = households[i] or code
             first_row, first_code = known.setdefault(household, (number, code))
+            firsts[i] = first_row == number
             if first_code != code:
                 errors.append(
                     RowError(
@@ -103,6 +105,7 @@ class PersonScreen:
             ids[i], grids[i], paths[i] = place
             kept.append(i)
         out["address_id"], out["grid_id"], out["region_path"] = ids, grids, paths
+        out["household_first"] = firsts
         return kept, errors
 
     def _fetch(self, codes: set[str]) -> None:
