@@ -169,6 +169,8 @@ class Persons:
                 literal(1),
             )
             .where(~select(Dwelling.id).where(Dwelling.address_id == staging.c.address_id).exists())
+            # a household lives at one address: its first row names it for all its members
+            .where(staging.c.household_first.is_(True))
             .distinct()
         )
         made = (
@@ -223,6 +225,9 @@ class Persons:
             update_rows=bool(changes),
             insert_rows=existing < total,
             order="row",
+            # nothing of the file is there yet: no anti-join probing a million keys (a
+            # concurrent import of the same numbers fails on the unique index instead)
+            all_new=existing == 0,
         )
         _special_groups(ctx, staging)
         return Counts(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, String, any_, bindparam, select
+from sqlalchemy import select
 
 from zhili.basedata.addresses.models import Address
 from zhili.basedata.addresses.service import search_addresses
@@ -24,6 +24,11 @@ _BATCH = 5000  # codes per query on SQLite (it allows 32 766 parameters); one ar
 
 
 Place = tuple[int, int, str]  # address id, grid id, region path
+
+
+_BY_CODES = (
+    "SELECT code, id, grid_id, region_path FROM std_address WHERE code = ANY(%s) AND is_active"
+)
 
 
 class PersonScreen:
@@ -110,20 +115,23 @@ class PersonScreen:
 
     def _fetch(self, codes: set[str]) -> None:
         wanted = sorted(codes)
-        postgres = self.ctx.session.get_bind().dialect.name == "postgresql"
-        step = (len(wanted) or 1) if postgres else _BATCH
-        for start in range(0, len(wanted), step):
-            batch = wanted[start : start + step]
-            self.places.update(dict.fromkeys(batch))
-            where = (
-                Address.code == any_(bindparam("codes", batch, type_=ARRAY(String)))
-                if postgres
-                else Address.code.in_(batch)
-            )
-            # on the connection: plain rows, none of the ORM's per-row loading
-            found = self.ctx.session.connection().execute(
+        if not wanted:
+            return
+        self.places.update(dict.fromkeys(wanted))
+        connection = self.ctx.session.connection()
+        if connection.dialect.name == "postgresql":
+            # one array parameter, and psycopg's plain tuples: a million-row file brings
+            # some 400 000 addresses
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor:
+                cursor.execute(_BY_CODES, [wanted])
+                self.places.update((code, (a, g, p)) for code, a, g, p in cursor)
+            return
+        for start in range(0, len(wanted), _BATCH):
+            found = connection.execute(
                 select(Address.code, Address.id, Address.grid_id, Address.region_path).where(
-                    where, Address.is_active.is_(True)
+                    Address.code.in_(wanted[start : start + _BATCH]), Address.is_active.is_(True)
                 )
             )
             self.places.update((code, (a, g, p)) for code, a, g, p in found)
