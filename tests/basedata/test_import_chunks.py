@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -191,3 +192,57 @@ def test_bulk_index_and_seal_match_the_one_at_a_time_ones() -> None:
     sealed = vault.seal_many(numbers)
     assert [vault.open(b) for b in sealed] == numbers
     assert len({b[:12] for b in sealed}) == len(numbers)  # a fresh nonce each
+
+
+def _xlsx(header: list[str], rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("form", ["grid", "quoted", "xlsx"])
+def test_every_way_of_reading_a_file_gives_the_same_report(
+    session: Session, settings: Settings, form: str
+) -> None:
+    w: BaseWorld = make_base(session, settings)
+    room = next(iter(w.g1.rooms.values())).code
+    header = ["证件号码", "姓名", "地址编码", "与户主关系", "联系电话"]
+    rows = [
+        [cid(born="19800101", seq="300"), "张伟", room, "户主", "13800001111"],
+        [cid(born="19800101", seq="302"), "刘芳", room, "户主", ""],  # a second head
+        [cid(born="19800101", seq="304"), "王明", "NO-SUCH", "子女", "12345"],  # bad phone
+        [cid(born="19800101", seq="306"), "李丽", "NO-SUCH", "子女", ""],  # unknown address
+        [cid(born="19800101", seq="300"), "张伟", room, "子女", ""],  # the first number again
+        [cid(born="19800101", seq="308"), " 赵强 ", room, "子女", ""],
+    ]
+    if form == "xlsx":
+        data = _xlsx(header, rows)
+    else:
+        out = io.StringIO()
+        quoting = csv.QUOTE_ALL if form == "quoted" else csv.QUOTE_MINIMAL
+        csv.writer(out, quoting=quoting).writerows([header, *rows])
+        data = out.getvalue().encode()
+    job = run_import(
+        session,
+        actor=None,
+        vault=w.vault,
+        kind="persons",
+        data=data,
+        filename="p.xlsx" if form == "xlsx" else "p.csv",
+        good_rows_only=True,
+    )
+    assert (job.status, job.rows, job.valid, job.inserted) == ("partial", 6, 2, 2)
+    assert [(e["row"], e["field"]) for e in job.errors] == [
+        (3, "relation"),
+        (4, "phone"),
+        (5, "address_code"),
+        (6, "id_number"),
+    ]
+    names = set(session.scalars(select(Resident.name).where(Resident.name.in_(["张伟", "赵强"]))))
+    assert names == {"张伟", "赵强"}
