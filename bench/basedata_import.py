@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
 import statistics
 import time
@@ -191,6 +192,16 @@ def reference_copy(url: str, data: bytes) -> float:
         return time.perf_counter() - started
 
 
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a local PostgreSQL backend has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(samples: list[float]) -> str:
     q = statistics.quantiles(samples, n=100)
     return f"p50 {q[49] * 1000:.2f} ms  p95 {q[94] * 1000:.2f} ms  p99 {q[98] * 1000:.2f} ms"
@@ -215,7 +226,10 @@ def main() -> None:
 
     print("import (all or nothing, one transaction):")
     started = time.perf_counter()
+    cpu = time.process_time()
     with transaction(factory) as session:
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        server_cpu = backend_cpu(backend)
         job = run_import(
             session,
             actor=None,
@@ -225,6 +239,8 @@ def main() -> None:
             filename="residents.csv",
             progress=timed("import"),
         )
+        server_cpu = backend_cpu(backend) - server_cpu
+    cpu = time.process_time() - cpu
     seconds = time.perf_counter() - started
     assert job.status == "applied" and job.inserted == args.rows, (job.status, job.errors[:5])
     reference = reference_copy(args.url, data)
@@ -233,6 +249,8 @@ def main() -> None:
         f"  COPY reference {reference:7.1f} s  {args.rows / reference:10,.0f} rows/s "
         f"(zhili takes {seconds / reference:.1f}× the bare COPY)"
     )
+    # CPU seconds do not grow with other jobs' load as wall time does (NaN: server not local)
+    print(f"  CPU: Python {cpu:.1f} s, PostgreSQL backend {server_cpu:.1f} s")
 
     started = time.perf_counter()
     with transaction(factory) as session:

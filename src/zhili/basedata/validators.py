@@ -35,7 +35,7 @@ _ID_CHECK = "10X98765432"  # index: weighted sum mod 11
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 # First two digits of the address code: the provinces of GB/T 2260 (and 71/81/82 for Taiwan,
 # Hong Kong and Macao residence permits, 83 for the 2018 residence permits of Taiwan).
-_PROVINCES = frozenset(
+CITIZEN_PROVINCES = frozenset(
     [
         "11",
         "12",
@@ -115,7 +115,7 @@ def parse_citizen_id(value: str, *, today: date | None = None) -> CitizenId:
             "must be 17 digits and a digit or X",
             "应为18位：17位数字加1位数字或X",
         )
-    if number[:2] not in _PROVINCES:
+    if number[:2] not in CITIZEN_PROVINCES:
         raise Invalid(
             f"unknown province code {number[:2]}", f"地址码前两位 {number[:2]} 不是有效的省级代码"
         )

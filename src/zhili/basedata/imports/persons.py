@@ -11,13 +11,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Date, LargeBinary, String, Table, func, insert, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    LargeBinary,
+    String,
+    Table,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.sql.schema import Column
 
 from zhili.basedata.housing.models import Dwelling, DwellingUse, Household
 from zhili.basedata.housing.service import link_buildings
 from zhili.basedata.imports import common
+from zhili.basedata.imports.bulk import pick
 from zhili.basedata.imports.engine import Context, Counts, Field, RowError, RowInvalid
+from zhili.basedata.imports.persons_chunk import parse_chunk
+from zhili.basedata.imports.persons_screen import PersonScreen
 from zhili.basedata.population import rules
 from zhili.basedata.population.codes import SpecialGroup, parse_code
 from zhili.basedata.population.models import Resident, SpecialGroupRecord
@@ -52,6 +66,10 @@ COMPARED = (*PERSON_COLUMNS, "household_id", "grid_id", "region_path")
 
 class Persons:
     name = "persons"
+
+    def __init__(self) -> None:
+        self._screen: PersonScreen | None = None
+
     fields = (
         Field("id_number", "证件号码", required=True),
         Field("id_type", "证件类型"),
@@ -90,6 +108,8 @@ class Persons:
             Column("household_code", String(40)),
             Column("special_groups", String(255)),
             *common.place_columns(),
+            # the household's first row in the file, set by the screen: where it lives
+            Column("household_first", Boolean),
         ]
 
     def parse(self, values: dict[str, str], ctx: Context) -> dict[str, Any]:
@@ -120,54 +140,21 @@ class Persons:
         person["address_text"] = text
         return person
 
+    def parse_chunk(
+        self, numbers: list[int], cells: dict[str, list[str]], ctx: Context
+    ) -> tuple[dict[str, list[Any]], list[RowError]]:
+        """The rows of a chunk that pass the row rules and the whole-file checks so far, as
+        staging columns, and the errors of the others (see persons_chunk, persons_screen)."""
+        if self._screen is None or self._screen.ctx is not ctx:
+            self._screen = PersonScreen(ctx)
+        accepted, columns, errors = parse_chunk(self.parse, numbers, cells, ctx)
+        kept, more = self._screen.screen(numbers, accepted, columns)
+        staged = {c.name: pick(columns[c.name], kept) for c in self.staging_columns()}
+        staged["row"] = pick(numbers, kept)
+        return staged, errors + more
+
     def checks(self, staging: Table, ctx: Context) -> list[RowError]:
-        session = ctx.session
-        errors = common.drop(ctx, staging, common.resolve_addresses(ctx, staging))
-        errors += common.drop(
-            ctx, staging, common.duplicates(session, staging, "id_index", "id_number")
-        )
-        # One household lives at one address: later rows that put it elsewhere are wrong.
-        first = (
-            select(staging.c.household_code.label("h"), func.min(staging.c.row).label("first"))
-            .group_by(staging.c.household_code)
-            .subquery()
-        )
-        head = staging.alias("head")
-        moved = session.execute(
-            select(staging.c.row, staging.c.household_code, first.c.first)
-            .join(first, first.c.h == staging.c.household_code)
-            .join(head, head.c.row == first.c.first)
-            .where(staging.c.address_code != head.c.address_code)
-        ).all()
-        errors += common.drop(
-            ctx,
-            staging,
-            [
-                RowError(
-                    row,
-                    "household_code",
-                    f"household {code} is at another address in row {first_row}",
-                    f"户 {code} 在第{first_row}行登记于另一地址",
-                )
-                for row, code, first_row in moved
-            ],
-        )
-        heads = (
-            select(staging.c.household_code.label("h"), func.min(staging.c.row).label("first"))
-            .where(staging.c.relation == "head")
-            .group_by(staging.c.household_code)
-            .subquery()
-        )
-        extra_heads = (
-            select(staging.c.row)
-            .join(heads, heads.c.h == staging.c.household_code)
-            .where(staging.c.relation == "head", staging.c.row > heads.c.first)
-        )
-        errors += [
-            RowError(row, "relation", "a second head of the household", "同一户有两个户主")
-            for (row,) in session.execute(extra_heads)
-        ]
-        return errors
+        return []  # made as the chunks went by (persons_screen)
 
     def apply(self, staging: Table, ctx: Context) -> Counts:
         session, now = ctx.session, ctx.now
@@ -182,6 +169,8 @@ class Persons:
                 literal(1),
             )
             .where(~select(Dwelling.id).where(Dwelling.address_id == staging.c.address_id).exists())
+            # a household lives at one address: its first row names it for all its members
+            .where(staging.c.household_first.is_(True))
             .distinct()
         )
         made = (
@@ -215,6 +204,7 @@ class Persons:
             literal(now).label("created_at"),
             literal(now).label("updated_at"),
             literal(1).label("version"),
+            staging.c.row,
         ).join(Household, Household.code == staging.c.household_code)
         table = Resident.__table__
         existing = common.matched(session, table, staging, "id_index", "id_index")
@@ -229,11 +219,15 @@ class Persons:
             session,
             Resident,
             source,
-            list(source.selected_columns.keys()),
+            [c for c in source.selected_columns.keys() if c != "row"],  # noqa: SIM118 - names, not columns
             "id_index",
             COMPARED,
             update_rows=bool(changes),
             insert_rows=existing < total,
+            order="row",
+            # nothing of the file is there yet: no anti-join probing a million keys (a
+            # concurrent import of the same numbers fails on the unique index instead)
+            all_new=existing == 0,
         )
         _special_groups(ctx, staging)
         return Counts(
@@ -264,18 +258,19 @@ def _households(ctx: Context, staging: Table) -> None:
     """New households are inserted; a household the file places in another dwelling moves
     there (audited), and its members not in the file move with it."""
     session, now = ctx.session, ctx.now
-    first = (
-        select(func.min(staging.c.row).label("row")).group_by(staging.c.household_code).subquery()
-    )
+    # A household's first row is never dropped later (only second heads are, and a first
+    # row cannot be one), so the flag still marks one row per household after good-rows-only
+    # removes the bad ones.
     placed = (
         select(
             staging.c.household_code,
             Dwelling.id.label("dwelling_id"),
             staging.c.grid_id,
             staging.c.region_path,
+            staging.c.row,
         )
-        .join(first, first.c.row == staging.c.row)
         .join(Dwelling, Dwelling.address_id == staging.c.address_id)
+        .where(staging.c.household_first.is_(True))
         .subquery()
     )
     moves = session.execute(
@@ -311,9 +306,11 @@ def _households(ctx: Context, staging: Table) -> None:
                 placed.c.region_path,
                 literal(now),
                 literal(now),
-            ).where(
-                ~select(Household.id).where(Household.code == placed.c.household_code).exists()
-            ),
+            )
+            .where(~select(Household.id).where(Household.code == placed.c.household_code).exists())
+            # in file order, as the residents after them: both tables' indexes then grow at
+            # their right-hand end instead of at random pages
+            .order_by(placed.c.row),
         )
     )
 

@@ -14,6 +14,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import methodcaller
 
 from openpyxl import load_workbook
 
@@ -38,6 +39,8 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (row number as a spreadsheet shows it, cells)
     size_hint: int  # data rows, exact for CSV, from the sheet's dimensions for xlsx
+    # The cells by column when the file is a plain grid (see _grid); ``rows`` gives the same.
+    columns: list[list[str]] | None = None
 
 
 def detect(data: bytes) -> str:
@@ -80,6 +83,11 @@ def _read_csv(data: bytes) -> Table:
         delimiter = csv.Sniffer().sniff(first, ",\t;").delimiter
     except csv.Error:
         delimiter = ","
+    hint = data.count(b"\n") - (0 if data.endswith(b"\n") else -1) - 1
+    grid = _grid(data.decode(encoding), delimiter)
+    if grid is not None:
+        header, columns = grid
+        return Table(encoding, header, _grid_rows(columns), len(columns[0]), columns)
     stream.seek(0)
     reader = csv.reader(stream, csv.excel, delimiter=delimiter)
     header = next(reader)
@@ -89,8 +97,38 @@ def _read_csv(data: bytes) -> Table:
         for cells in reader:
             yield reader.line_num, cells
 
-    hint = data.count(b"\n") - (0 if data.endswith(b"\n") else -1) - 1
     return Table(encoding, [h.strip() for h in header], rows(), max(hint, 0))
+
+
+def _grid(text: str, delimiter: str) -> tuple[list[str], list[list[str]]] | None:
+    """(header, cells by column) of a file without quotes, carriage returns or NULs whose
+    every line has the header's number of cells and something in them — what the csv
+    module would read, one row per line — cut with two string calls instead of a Python
+    loop per row (a million-row file costs seconds less); None for any other file."""
+    if '"' in text or "\x00" in text:
+        return None
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:
+        return None
+    if text.endswith("\n"):
+        text = text[:-1]
+    header_line, _, body = text.partition("\n")
+    width = header_line.count(delimiter) + 1
+    if width < 2 or not body:
+        return None
+    lines = body.split("\n")
+    if set(map(methodcaller("count", delimiter), lines)) != {width - 1}:
+        return None  # short, long or blank lines: the csv module's way
+    if not all(map(str.strip, map(methodcaller("replace", delimiter, ""), lines))):
+        return None  # a line of empty cells, which is no row
+    cells = body.replace("\n", delimiter).split(delimiter)
+    header = [h.strip() for h in header_line.split(delimiter)]
+    return header, [cells[i::width] for i in range(width)]
+
+
+def _grid_rows(columns: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    for number, cells in enumerate(zip(*columns, strict=True), start=2):
+        yield number, list(cells)
 
 
 def _read_xlsx(data: bytes) -> Table:

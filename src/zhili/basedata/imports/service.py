@@ -75,6 +75,7 @@ def run_import(
             kind=spec,
             header=table.header,
             rows=table.rows,
+            columns=table.columns,
             size_hint=table.size_hint,
             actor=actor,
             vault=vault,

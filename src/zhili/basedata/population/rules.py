@@ -72,12 +72,12 @@ def _text(value: Any) -> str | None:
 
 # code name or Chinese label → code name, per field: one dict lookup per cell (an import
 # checks tens of millions of cells)
-_LOOKUP: dict[str, dict[str, str]] = {
+CODE_LOOKUP: dict[str, dict[str, str]] = {
     name: {e.value: e.value for e in enum}
     | {label: code for code, label in LABELS_ZH[enum].items()}
     for name, enum in ENUM_FIELDS.items()
 }
-_ETHNIC = frozenset(ETHNIC_GROUPS)
+ETHNIC = frozenset(ETHNIC_GROUPS)
 _TEMPLATE: dict[str, Any] = dict.fromkeys((*ENUM_FIELDS, *TEXT_LIMITS))
 
 
@@ -87,7 +87,7 @@ def _enum(name: str, value: Any) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    code = _LOOKUP[name].get(text)
+    code = CODE_LOOKUP[name].get(text)
     if code is None:
         allowed = ", ".join(e.value for e in ENUM_FIELDS[name])
         raise FieldError(name, f"not one of {allowed}", f"取值无效（可选：{allowed}）")
@@ -126,8 +126,8 @@ def check(
     else:
         out["birth_date"] = None if _blank(raw.get("birth_date")) else _date(raw["birth_date"])
     out["ethnicity"] = _text(raw.get("ethnicity"))
-    if out["ethnicity"] is not None and out["ethnicity"] not in _ETHNIC:
-        if out["ethnicity"] + "族" in _ETHNIC:
+    if out["ethnicity"] is not None and out["ethnicity"] not in ETHNIC:
+        if out["ethnicity"] + "族" in ETHNIC:
             out["ethnicity"] += "族"
         else:
             raise FieldError("ethnicity", "not an ethnic group of GB 3304", "不是 GB 3304 民族名称")

@@ -1,0 +1,73 @@
+"""Staging rows given as columns: one COPY text stream on PostgreSQL, assembled a column
+at a time (psycopg's per-row ``write_row`` cost about 10 µs a row), executemany elsewhere."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, Table, insert
+from sqlalchemy.orm import Session
+
+_NULL = "\\N"
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def pick(values: Sequence[Any], indexes: Sequence[int]) -> list[Any]:
+    """``[values[i] for i in indexes]`` at C speed."""
+    if len(indexes) > 1:
+        return list(itemgetter(*indexes)(values))
+    return [values[i] for i in indexes]
+
+
+def _escape(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _copy_text(values: list[Any], kind: Any) -> list[str]:
+    """One column in COPY's text format."""
+    if isinstance(kind, LargeBinary):
+        return [_NULL if v is None else "\\\\x" + v.hex() for v in values]
+    if isinstance(kind, Boolean):
+        return [_NULL if v is None else "t" if v else "f" for v in values]
+    if isinstance(kind, Integer):
+        return [_NULL if v is None else str(v) for v in values]
+    if isinstance(kind, Date):
+        values = [v.isoformat() if isinstance(v, date) else v for v in values]
+    if _SPECIAL.search("".join(v for v in values if v is not None)):
+        values = [None if v is None else _escape(v) for v in values]
+    if None in values:
+        return [_NULL if v is None else v for v in values]
+    return values
+
+
+def load_columns(session: Session, staging: Table, columns: dict[str, list[Any]]) -> None:
+    """Append rows given as equally long columns named as the staging table's."""
+    names = [c.name for c in staging.columns if c.name in columns]
+    rows = len(columns[names[0]]) if names else 0
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        values = [columns[n] for n in names]
+        for i, name in enumerate(names):
+            if isinstance(staging.c[name].type, Date):
+                values[i] = [date.fromisoformat(v) if isinstance(v, str) else v for v in values[i]]
+        records = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        session.execute(insert(staging), records)
+        return
+    # Columns with no value at all are left out (NULL by default).
+    used = [n for n in names if columns[n].count(None) < rows]
+    texts = [_copy_text(columns[n], staging.c[n].type) for n in used]
+    payload = ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    listed = ", ".join(f'"{n}"' for n in used)
+    statement = f'COPY "{staging.name}" ({listed}) FROM STDIN'
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(payload)
