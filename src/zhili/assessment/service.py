@@ -354,3 +354,18 @@ def refresh_rollup(session: Session) -> int:
         after={"last_event_id": newest},
     )
     return folded
+
+
+def rebuild_rollup(session: Session) -> int:
+    """Count the whole rollup again from every event; returns the number of events read.
+
+    For when the metrics' definitions change (the rollup holds counts by the old ones).
+    Readers keep the old rows until the transaction commits; the refresh then takes the
+    empty rollup's path (rows inserted in key order, not merged one by one).
+    """
+    mark = session.scalar(select(RollupWatermark).where(RollupWatermark.id == 1).with_for_update())
+    if mark is not None:
+        mark.last_event_id = 0
+    session.execute(assessment_rollup.delete())
+    session.flush()
+    return refresh_rollup(session)
