@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from factories.assessment import MARCH, at, march_story
 from factories.cases import report
 from zhili.assessment import service
 from zhili.assessment.metrics import UnitKind
-from zhili.assessment.scorecards import every_scorecard, scorecards
+from zhili.assessment.scorecards import composite, every_scorecard, scorecards, weights
 from zhili.cases import service as cases
+from zhili.cases.models import CaseEvent
 from zhili.core.calendar import CHINA_TZ
 from zhili.core.clock import ManualClock, use_clock
 from zhili.core.config import Settings
@@ -81,4 +83,28 @@ def test_every_scorecard_equals_each_level_counted_live(
             assert as_numbers(every[kind]) == as_numbers(slow), (kind, start, end)
             for unit, card in every[kind].items():
                 assert card.composite == slow[unit].composite
+                # read from the counters, the same as from the figures they stand for
+                assert card.composite == composite(card.figures, weights(settings))
         assert any(every[kind] for kind in UnitKind)  # the story left figures to compare
+
+
+def test_a_rebuild_counts_every_event_again_and_agrees_with_counting_live(
+    session: Session, settings: Settings
+) -> None:
+    w, _ = march_story(session, settings)
+    service.refresh_rollup(session)
+    with use_clock(ManualClock(at(5, 10))):
+        late = report(session, w)
+        cases.register(session, actor=w.staff.dispatcher, case_id=late.id)
+    session.flush()
+    service.refresh_rollup(session)  # the tail merged into existing rows
+    newest = session.scalar(select(func.max(CaseEvent.id)))
+    assert service.rebuild_rollup(session) == newest  # read from the first event again
+    assert service.refresh_rollup(session) == 0
+    for start, end in PERIODS[:3]:  # whole days: read from the rebuilt rollup alone
+        every = every_scorecard(session, settings=settings, start=start, end=end)
+        for kind in UnitKind:
+            slow = scorecards(
+                session, settings=settings, kind=kind, start=start, end=end, use_rollup=False
+            )
+            assert as_numbers(every[kind]) == as_numbers(slow), (kind, start, end)

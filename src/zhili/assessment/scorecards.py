@@ -6,7 +6,7 @@ Read-only (no state changes), so it is not a service: routes, rankings and expor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -23,6 +23,12 @@ from zhili.core.errors import ValidationFailed
 E = CaseEvent
 
 
+def _rate(numerator: int, denominator: int) -> float | None:
+    if denominator == 0:
+        return None
+    return round(100.0 * numerator / denominator, 2)
+
+
 @dataclass(slots=True)
 class Figure:
     code: str
@@ -33,19 +39,59 @@ class Figure:
     @property
     def rate(self) -> float | None:
         """In per cent; None when there is nothing to measure (not 0 and not 100)."""
-        if self.denominator == 0:
-            return None
-        return round(100.0 * self.numerator / self.denominator, 2)
+        return _rate(self.numerator, self.denominator)
 
 
-@dataclass
+# (index, code, name, subtract) of every metric, in the order of the counters
+_LAYOUT = [(i, m.code, m.name_zh, m.subtract) for i, m in enumerate(METRICS)]
+
+
 class Scorecard:
-    unit_kind: UnitKind
-    unit_id: int
-    start: datetime
-    end: datetime
-    figures: dict[str, Figure] = field(default_factory=dict)
-    composite: float | None = None
+    """One unit's figures for a period.
+
+    Read from counters (n, d of every metric in METRICS order), the figures are built on
+    first use: a page of every unit's cards reads the composite of each and the figures
+    of a few, so most cards never build their twelve Figure objects.
+    """
+
+    __slots__ = ("_counts", "_figures", "composite", "end", "start", "unit_id", "unit_kind")
+
+    def __init__(
+        self,
+        unit_kind: UnitKind,
+        unit_id: int,
+        start: datetime,
+        end: datetime,
+        figures: dict[str, Figure] | None = None,
+        composite: float | None = None,
+        counts: list[int] | None = None,
+    ) -> None:
+        self.unit_kind = unit_kind
+        self.unit_id = unit_id
+        self.start = start
+        self.end = end
+        self.composite = composite
+        self._figures = figures
+        self._counts = counts
+
+    @property
+    def figures(self) -> dict[str, Figure]:
+        if self._figures is None:
+            counts = self._counts or [0] * (2 * len(METRICS))
+            self._figures = {
+                code: Figure(
+                    code,
+                    name,
+                    counts[2 * i + 1] - counts[2 * i] if subtract else counts[2 * i],
+                    counts[2 * i + 1],
+                )
+                for i, code, name, subtract in _LAYOUT
+            }
+        return self._figures
+
+    @figures.setter
+    def figures(self, figures: dict[str, Figure]) -> None:
+        self._figures = figures
 
     def cases(self) -> int:
         """How many assignments the card rests on (the sample size for fair ranking)."""
@@ -75,13 +121,17 @@ def weights(settings: Settings) -> dict[str, float]:
     }
 
 
+def _weighted(parts: list[tuple[float, float | None]]) -> float | None:
+    measured = [(weight, rate) for weight, rate in parts if rate is not None]
+    total = sum(weight for weight, _ in measured)
+    if not measured or total == 0:
+        return None
+    return round(sum(weight * rate for weight, rate in measured) / total, 2)
+
+
 def composite(figures: dict[str, Figure], w: dict[str, float]) -> float | None:
     """Weighted 三率; a part with nothing to measure is left out and the rest re-weighted."""
-    parts = [(w[c], figures[c].rate) for c in COMPOSITE_PARTS if figures[c].rate is not None]
-    total = sum(weight for weight, _ in parts)
-    if not parts or total == 0:
-        return None
-    return round(sum(weight * rate for weight, rate in parts if rate is not None) / total, 2)
+    return _weighted([(w[c], figures[c].rate) for c in COMPOSITE_PARTS])
 
 
 def count_columns() -> list[Any]:
@@ -194,19 +244,19 @@ def _totals(
     return totals
 
 
-_LAYOUT = [(i, m.code, m.name_zh, m.subtract) for i, m in enumerate(METRICS)]
-
-
 def _cards(totals: Totals, start: datetime, end: datetime, w: dict[str, float]) -> Any:
-    """(kind, unit_id, Scorecard) for every unit in ``totals``."""
-    for (kind, unit_id), values in totals.items():
-        card = Scorecard(UnitKind(kind), unit_id, start, end)
-        figures = card.figures
-        for i, code, name, subtract in _LAYOUT:
-            n, d = values[2 * i], values[2 * i + 1]
-            figures[code] = Figure(code, name, d - n if subtract else n, d)
-        card.composite = composite(figures, w)
-        yield kind, unit_id, card
+    """(kind, unit_id, Scorecard) for every unit in ``totals``; figures built on first use."""
+    parts = [(w[code], i, subtract) for i, code, _, subtract in _LAYOUT if code in COMPOSITE_PARTS]
+    kinds = {k.value: k for k in UnitKind}
+    for (kind, unit_id), c in totals.items():
+        # the same rounded rates the figures show (Figure.rate), weighted as ``composite``
+        value = _weighted(
+            [
+                (weight, _rate(c[2 * i + 1] - c[2 * i] if sub else c[2 * i], c[2 * i + 1]))
+                for weight, i, sub in parts
+            ]
+        )
+        yield kind, unit_id, Scorecard(kinds[kind], unit_id, start, end, None, value, c)
 
 
 def scorecards(
@@ -244,9 +294,7 @@ def every_scorecard(
 
 
 def empty_card(kind: UnitKind, unit_id: int, start: datetime, end: datetime) -> Scorecard:
-    card = Scorecard(kind, unit_id, start, end)
-    card.figures = {m.code: Figure(m.code, m.name_zh, 0, 0) for m in METRICS}
-    return card
+    return Scorecard(kind, unit_id, start, end, counts=[0] * (2 * len(METRICS)))
 
 
 def drilldown(

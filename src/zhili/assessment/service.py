@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, column, func, literal, select, table, text, tuple_, union_all
-from sqlalchemy import case as when
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from zhili.assessment import rankings
+from zhili.assessment import rankings, rollup
 from zhili.assessment.metrics import UnitKind
 from zhili.assessment.models import (
     RankingSnapshot,
@@ -25,8 +24,7 @@ from zhili.assessment.models import (
     WhistleRating,
     assessment_rollup,
 )
-from zhili.assessment.scorecards import count_columns
-from zhili.cases.models import Case, CaseEvent
+from zhili.cases.models import CaseEvent
 from zhili.cases.whistles.models import Whistle, WhistleSummons, WhistleType
 from zhili.core import audit
 from zhili.core.clock import utcnow
@@ -287,76 +285,28 @@ def publish_ranking(
     return snap
 
 
-# The place chain and the department: each is one level of units the rollup keeps.
-_KEYS = {
-    UnitKind.department: CaseEvent.unit_department_id,
-    UnitKind.grid: Case.grid_id,
-    UnitKind.community: Case.community_id,
-    UnitKind.street: Case.street_id,
-    UnitKind.district: Case.district_id,
-}
-_COUNTS = [c.name for c in assessment_rollup.c if c.name.endswith(("__n", "__d"))]
-
-
-def _day(dialect: str) -> Any:
-    """The Beijing-time day of an event, in the database's SQL."""
-    if dialect == "postgresql":
-        return func.timezone("Asia/Shanghai", CaseEvent.at).cast(Date)
-    return func.date(CaseEvent.at, "+8 hours")
-
-
-def _month(dialect: str, day: Any) -> Any:
-    if dialect == "postgresql":
-        return func.date_trunc("month", day).cast(Date)
-    return func.date(day, "start of month")
-
-
-def _stage(dialect: str, low: int, high: int) -> Any:
-    """(kind, day, unit_id, every metric's n and d) of the events in (low, high].
-
-    PostgreSQL reads the events once and hashes all five levels in the same pass (GROUPING
-    SETS); a unit is the key of its set, the other keys are NULL there. SQLite has no
-    grouping sets and groups once per level (UNION ALL): the same rows.
-    """
-    day = _day(dialect).label("day")
-    base = (
-        select()
-        .select_from(CaseEvent)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.id > low, CaseEvent.id <= high)
-    )
-    if dialect == "postgresql":
-        keys = list(_KEYS.values())
-        bits = func.grouping(*keys)
-        # GROUPING(a, b, …) sets a bit for every key left out of the set; the one key kept
-        # is the only bit not set, so the bit pattern names the level.
-        kinds = [(bits == 31 - (1 << (4 - i)), literal(k.value)) for i, k in enumerate(_KEYS)]
-        return base.add_columns(
-            when(*kinds).label("kind"),
-            day,
-            func.coalesce(*keys).label("unit_id"),
-            *count_columns(),
-        ).group_by(func.grouping_sets(*[tuple_(day, k) for k in keys]))
-    parts = [
-        base.add_columns(
-            literal(kind.value).label("kind"), day, key.label("unit_id"), *count_columns()
-        )
-        .where(key.is_not(None))
-        .group_by(day, key)
-        for kind, key in _KEYS.items()
-    ]
-    return union_all(*parts)
+def _temp(session: Session, name: str, query: Any) -> None:
+    compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    session.execute(text(f"CREATE TEMP TABLE {name} AS {compiled}"))
+    if session.get_bind().dialect.name == "postgresql":
+        # without statistics the planner takes it for a few rows and sorts instead of hashing
+        session.execute(text(f"ANALYZE {name}"))
 
 
 def refresh_rollup(session: Session) -> int:
     """Fold the events written since the last refresh into the daily and monthly rollup.
 
-    Run by the supervision tick (and `zhili assessment refresh`). Returns the number of
-    events folded in. The watermark row is locked, so two refreshes never count twice.
-    One pass over the new events (joined to their cases) evaluates every metric's
-    conditions once per event and groups them per level, unit and Beijing day into a
-    staging table; the daily rows are added from it as they are, the monthly rows from
-    its sums per month. No loop over units or levels runs in Python.
+    Run by the supervision tick. Returns the number of events folded in. The watermark
+    row is locked, so two refreshes never count twice. One pass over the new events
+    (joined to their cases) evaluates every metric's conditions once per event and groups
+    them per day by department and by place (``rollup.stage``); the four area levels are
+    summed from those few rows; the days are added to the daily rows, their sums per month
+    to the monthly rows. No loop over units or levels runs in Python.
+
+    Into an empty rollup (the first build, or ``rebuild_rollup``) the rows are inserted in
+    key order as they are; otherwise each is added to the row it meets (ON CONFLICT … DO
+    UPDATE, three times slower per row, fine for a tick's few).
     """
     mark = session.scalar(select(RollupWatermark).where(RollupWatermark.id == 1).with_for_update())
     if mark is None:
@@ -366,41 +316,32 @@ def refresh_rollup(session: Session) -> int:
     newest = session.scalar(select(func.max(CaseEvent.id))) or 0
     if newest <= mark.last_event_id:
         return 0
-    bind = session.get_bind()
-    dialect = bind.dialect.name
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        # Room for the five levels' hash tables: with less, the planner sorts the events
-        # once per level instead (twice as slow for a year of events). A tick's few new
-        # events use a sliver of it; JIT compiling the 24 conditions costs more than it saves.
+        # Room for the two hash tables of a full build (a year of events: every grid's
+        # every day); with less they spill to disk in batches. A tick's few new events use
+        # a sliver of it; JIT compiling the 24 conditions costs more than it saves.
         session.execute(text("SET LOCAL work_mem = '1GB'"))
         session.execute(text("SET LOCAL jit = off"))
-    stage = _stage(dialect, mark.last_event_id, newest)
-    compiled = stage.compile(bind, compile_kwargs={"literal_binds": True})
-    session.execute(text("DROP TABLE IF EXISTS rollup_stage"))
-    session.execute(text(f"CREATE TEMP TABLE rollup_stage AS {compiled}"))
-    staged = table("rollup_stage", *[column(n) for n in ("kind", "day", "unit_id", *_COUNTS)])
+    empty = session.scalar(select(assessment_rollup.c.kind).limit(1)) is None
+    _temp(session, "rollup_stage", rollup.stage(dialect, mark.last_event_id, newest))
+    _temp(session, "rollup_days", rollup.daily("rollup_stage"))
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    counts = [assessment_rollup.c[n] for n in _COUNTS]
-    month = _month(dialect, staged.c.day)
-    unit = staged.c.unit_id
-    daily = select(
-        literal("d"), staged.c.day, staged.c.kind, unit, *[staged.c[n] for n in _COUNTS]
-    ).where(unit.is_not(None))  # one staged row per level, unit and day already
-    monthly = (
-        select(literal("m"), month, staged.c.kind, unit, *[func.sum(staged.c[n]) for n in _COUNTS])
-        .where(unit.is_not(None))
-        .group_by(month, staged.c.kind, unit)
-    )
-    for rows in (daily, monthly):
-        stmt = insert_fn(assessment_rollup).from_select(
-            ["grain", "day", "kind", "unit_id", *_COUNTS], rows
-        )
+    counts = [assessment_rollup.c[n] for n in rollup.COUNTS]
+    for rows in (rollup.as_daily("rollup_days"), rollup.monthly(dialect, "rollup_days")):
+        columns = ["grain", "kind", "day", "unit_id", *rollup.COUNTS]
+        if empty:
+            key_order = rows.order_by(*rows.selected_columns[1:4])
+            session.execute(insert_fn(assessment_rollup).from_select(columns, key_order))
+            continue
+        stmt = insert_fn(assessment_rollup).from_select(columns, rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=["kind", "grain", "day", "unit_id"],
             set_={c.name: c + stmt.excluded[c.name] for c in counts},
         )
         session.execute(stmt)
     session.execute(text("DROP TABLE rollup_stage"))
+    session.execute(text("DROP TABLE rollup_days"))
     folded = newest - mark.last_event_id
     mark.last_event_id = newest
     mark.refreshed_at = utcnow()
@@ -413,3 +354,18 @@ def refresh_rollup(session: Session) -> int:
         after={"last_event_id": newest},
     )
     return folded
+
+
+def rebuild_rollup(session: Session) -> int:
+    """Count the whole rollup again from every event; returns the number of events read.
+
+    For when the metrics' definitions change (the rollup holds counts by the old ones).
+    Readers keep the old rows until the transaction commits; the refresh then takes the
+    empty rollup's path (rows inserted in key order, not merged one by one).
+    """
+    mark = session.scalar(select(RollupWatermark).where(RollupWatermark.id == 1).with_for_update())
+    if mark is not None:
+        mark.last_event_id = 0
+    session.execute(assessment_rollup.delete())
+    session.flush()
+    return refresh_rollup(session)
