@@ -29,7 +29,7 @@ from zhili.basedata.housing.models import Dwelling, DwellingUse, Household
 from zhili.basedata.housing.service import link_buildings
 from zhili.basedata.imports import common
 from zhili.basedata.imports.bulk import pick
-from zhili.basedata.imports.engine import Context, Counts, Field, RowError, RowInvalid
+from zhili.basedata.imports.kinds import Context, Counts, Field, RowError, RowInvalid
 from zhili.basedata.imports.persons_chunk import parse_chunk
 from zhili.basedata.imports.persons_screen import PersonScreen
 from zhili.basedata.population import rules
@@ -140,13 +140,18 @@ class Persons:
         person["address_text"] = text
         return person
 
+    def prefetch(self, cells: dict[str, list[str]], ctx: Context) -> None:
+        """The standard addresses the chunk names, by code or free text (see persons_screen)."""
+        if self._screen is None or self._screen.ctx is not ctx:
+            self._screen = PersonScreen(ctx)
+        self._screen.prefetch(cells)
+
     def parse_chunk(
         self, numbers: list[int], cells: dict[str, list[str]], ctx: Context
     ) -> tuple[dict[str, list[Any]], list[RowError]]:
         """The rows of a chunk that pass the row rules and the whole-file checks so far, as
         staging columns, and the errors of the others (see persons_chunk, persons_screen)."""
-        if self._screen is None or self._screen.ctx is not ctx:
-            self._screen = PersonScreen(ctx)
+        assert self._screen is not None and self._screen.ctx is ctx, "prefetch first"
         accepted, columns, errors = parse_chunk(self.parse, numbers, cells, ctx)
         kept, more = self._screen.screen(numbers, accepted, columns)
         staged = {c.name: pick(columns[c.name], kept) for c in self.staging_columns()}
