@@ -1,4 +1,4 @@
-"""A persons file written a chunk at a time while the next chunk is checked in a worker
+"""A persons file written a few chunks at a time while the next chunks are checked in a worker
 thread: with chunks of two rows, a file's errors, outcome and written rows are those of the
 same file read as one chunk, whichever chunk holds the error."""
 
@@ -59,6 +59,7 @@ def test_an_error_in_a_later_chunk_takes_back_every_chunk_written(
     whole = run(session, w, rows_with_errors())
     assert counts(session) == before
     monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "WRITE", 4)  # two chunks a write
     job = run(session, w, rows_with_errors())
     assert (job.status, job.rows, job.valid, job.inserted) == ("rejected", 9, 6, 0)
     assert [(e["row"], e["field"]) for e in job.errors] == [
@@ -74,6 +75,7 @@ def test_good_rows_are_written_chunk_by_chunk_as_from_one_chunk(
     session: Session, w: BaseWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "WRITE", 4)  # two chunks a write
     job = run(session, w, rows_with_errors(), good_rows_only=True)
     assert (job.status, job.valid, job.inserted, job.error_count) == ("partial", 6, 6, 3)
     by_household = dict(
@@ -99,6 +101,7 @@ def test_an_error_in_the_worker_reaches_the_caller(
         raise RuntimeError("checking failed")
 
     monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "WRITE", 4)  # two chunks a write
     monkeypatch.setattr("zhili.basedata.imports.persons.Persons.parse_chunk", broken)
     with pytest.raises(RuntimeError, match="checking failed"):
         run(session, w, rows_with_errors())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 from zhili.basedata.imports.bulk import Rows, load_rows, pick, prepare_columns
 from zhili.basedata.imports.kinds import ChunkKind, Context, Counts, Progress, RowError
 
-CHUNK = 10_000
+CHUNK = 10_000  # rows checked at a time
+WRITE = 50_000  # rows applied at a time: fewer statements, each planned and run once
 
 _SPACE = re.compile(r"\s")
 
@@ -45,9 +47,13 @@ def stage_chunks(
     named = [(i, n) for i, n in enumerate(names) if n]
     counts = Counts()
 
-    def cells_of(by_index: Sequence[Sequence[str]]) -> dict[str, list[str]]:
+    def cells_of(
+        by_index: Sequence[Sequence[str]], only: Sequence[str] | None = None
+    ) -> dict[str, list[str]]:
         cells: dict[str, list[str]] = {}
         for i, name in named:
+            if only is not None and name not in only:
+                continue
             values = list(by_index[i])
             # most columns (numbers, codes) hold no space at all: one scan tells
             if _SPACE.search("".join(values)):
@@ -57,25 +63,36 @@ def stage_chunks(
 
     dialect = session.get_bind().dialect.name
 
-    def check(numbers: list[int], cells: dict[str, list[str]]) -> tuple[Rows, list[RowError]]:
+    def check(numbers: list[int], by_index: Sequence[Sequence[str]]) -> tuple[Rows, list[RowError]]:
         """In the worker: the chunk's rows checked and made ready to load."""
-        good, errors = kind.parse_chunk(numbers, cells, ctx)
+        good, errors = kind.parse_chunk(numbers, cells_of(by_index), ctx)
         reported = {e.row for e in errors}
         if reported:  # rows reported yet kept for the checks after them (a second head)
             keep = [i for i, row in enumerate(good["row"]) if row not in reported]
             good = {name: pick(values, keep) for name, values in good.items()}
         return prepare_columns(dialect, staging, good), errors
 
-    def write(checked: Future[tuple[Rows, list[RowError]]], done: int) -> None:
-        good, errors = checked.result()
-        ctx.errors.extend(errors)
-        if (good_rows_only or not ctx.errors) and good.count:
-            load_rows(session, staging, good)
+    staged = 0
+
+    def write(checked: Future[tuple[Rows, list[RowError]]] | None, done: int) -> None:
+        """Stage a checked chunk; apply what is staged once it is WRITE rows or at the end
+        (``checked`` None)."""
+        nonlocal staged
+        writing = good_rows_only or not ctx.errors
+        if checked is not None:
+            good, errors = checked.result()
+            ctx.errors.extend(errors)
+            writing = good_rows_only or not ctx.errors
+            if writing and good.count:
+                load_rows(session, staging, good)
+                staged += good.count
+        if writing and staged and (checked is None or staged >= WRITE):
             written = kind.apply(staging, ctx)
             counts.inserted += written.inserted
             counts.updated += written.updated
             counts.unchanged += written.unchanged
             clear(session, staging)
+            staged = 0
         if progress is not None:
             progress("validate", done, max(size_hint, done + 1))
 
@@ -111,18 +128,19 @@ def stage_chunks(
 
     total = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhili-import") as worker:
-        pending: tuple[Future[tuple[Rows, list[RowError]]], int] | None = None
+        # the worker runs up to a write's worth of chunks ahead, so it has work while the
+        # main thread waits for the database to apply the previous ones
+        pending: deque[tuple[Future[tuple[Rows, list[RowError]]], int]] = deque()
         for numbers, by_index, total in chunks():
             if not numbers:
                 continue
-            cells = cells_of(by_index)
-            kind.prefetch(cells, ctx)
-            checked = worker.submit(check, numbers, cells)
-            if pending is not None:
-                write(*pending)
-            pending = checked, total
-        if pending is not None:
-            write(*pending)
+            kind.prefetch(cells_of(by_index, kind.prefetch_fields), ctx)
+            pending.append((worker.submit(check, numbers, by_index), total))
+            if len(pending) > max(1, WRITE // CHUNK):
+                write(*pending.popleft())
+        while pending:
+            write(*pending.popleft())
+        write(None, total)
     return total, counts
 
 

@@ -88,8 +88,14 @@ class ChunkKind(Kind, Protocol):
     """A kind that checks a chunk of rows at once, whole-file checks included, in file
     order, and writes it at once (``apply`` on a staging table holding that chunk only)."""
 
+    @property
+    def prefetch_fields(self) -> Sequence[str]:
+        """The columns ``prefetch`` reads."""
+        ...
+
     def prefetch(self, cells: dict[str, list[str]], ctx: Context) -> None:
-        """Read what checking these cells needs from the database (main thread)."""
+        """Read what checking these cells (``prefetch_fields`` only) needs from the database
+        (main thread)."""
 
     def parse_chunk(
         self, numbers: list[int], cells: dict[str, list[str]], ctx: Context

@@ -21,6 +21,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.sql.schema import Column
@@ -140,6 +141,8 @@ class Persons:
         person["address_text"] = text
         return person
 
+    prefetch_fields = ("address_code", "address")
+
     def prefetch(self, cells: dict[str, list[str]], ctx: Context) -> None:
         """The standard addresses the chunk names, by code or free text (see persons_screen)."""
         if self._screen is None or self._screen.ctx is not ctx:
@@ -163,6 +166,16 @@ class Persons:
 
     def apply(self, staging: Table, ctx: Context) -> Counts:
         session, now = ctx.session, ctx.now
+        if session.get_bind().dialect.name == "postgresql":
+            # A temporary table is never analysed automatically: guessing it holds a row or
+            # two, the planner would scan a growing table once per staged row. The columns
+            # joined on only (the whole table costs three times more).
+            session.execute(
+                text(
+                    f'ANALYZE "{staging.name}" '
+                    "(row, address_id, household_code, household_first, id_index)"
+                )
+            )
         new_dwellings = (
             select(
                 staging.c.address_id,
