@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from basedata.test_imports import HEADER, ROOM, counts, family, table
 from factories.basedata import BaseWorld, cid, make_base
 from zhili.basedata.housing.models import Household
-from zhili.basedata.imports import chunks
+from zhili.basedata.imports import chunks, persons
 from zhili.basedata.imports.service import run_import
 from zhili.basedata.population.models import Resident
 from zhili.core.config import Settings
@@ -105,3 +105,38 @@ def test_an_error_in_the_worker_reaches_the_caller(
     monkeypatch.setattr("zhili.basedata.imports.persons.Persons.parse_chunk", broken)
     with pytest.raises(RuntimeError, match="checking failed"):
         run(session, w, rows_with_errors())
+
+
+def test_a_first_load_skips_the_probes_and_writes_the_same(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert persons.first_load(session)  # an empty database
+    w = make_base(session, settings)
+    assert not persons.first_load(session)  # the base world has residents
+    monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "WRITE", 4)
+    new = [r for r in rows_with_errors() if r[1] in ("王五", "李九", "赵六")]
+    new += [[cid(seq="301"), "周一", "A0001-3-2-501", "H401", "户主", "", "", ""]]
+    probed = run(session, w, new)
+    written = sorted(
+        session.execute(
+            select(Resident.name, Household.code, Resident.grid_id == Household.grid_id)
+            .join(Household, Household.id == Resident.household_id)
+            .where(Resident.name.in_(["王五", "李九", "赵六", "周一"]))
+        ).all()
+    )
+    session.rollback()
+    w = make_base(session, settings)
+    monkeypatch.setattr(persons, "first_load", lambda session: True)
+    skipped = run(session, w, new)
+    assert (skipped.status, skipped.inserted) == (probed.status, probed.inserted) == ("applied", 4)
+    assert (
+        sorted(
+            session.execute(
+                select(Resident.name, Household.code, Resident.grid_id == Household.grid_id)
+                .join(Household, Household.id == Resident.household_id)
+                .where(Resident.name.in_(["王五", "李九", "赵六", "周一"]))
+            ).all()
+        )
+        == written
+    )
