@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factories.basedata import BaseWorld, cid, make_base
-from zhili.basedata.imports.engine import Context, RowInvalid
+from zhili.basedata.imports.kinds import Context, RowInvalid
 from zhili.basedata.imports.persons import Persons
 from zhili.basedata.imports.persons_chunk import citizen_ids, parse_chunk
 from zhili.basedata.imports.service import run_import

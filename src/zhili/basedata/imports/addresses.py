@@ -25,7 +25,8 @@ from zhili.basedata.addresses.service import (
     texts,
 )
 from zhili.basedata.imports import common
-from zhili.basedata.imports.engine import Context, Counts, Field, RowError, RowInvalid, fetch_rows
+from zhili.basedata.imports.engine import fetch_rows
+from zhili.basedata.imports.kinds import Context, Counts, Field, RowError, RowInvalid
 from zhili.core import audit
 from zhili.org.models import Region, RegionLevel
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from typing import Any
@@ -46,28 +47,43 @@ def _copy_text(values: list[Any], kind: Any) -> list[str]:
     return values
 
 
-def load_columns(session: Session, staging: Table, columns: dict[str, list[Any]]) -> None:
-    """Append rows given as equally long columns named as the staging table's."""
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows ready to append to a staging table: COPY text (PostgreSQL) or records."""
+
+    count: int
+    statement: str | None = None  # COPY … FROM STDIN
+    payload: bytes = b""
+    records: list[dict[str, Any]] | None = None
+
+
+def prepare_columns(dialect: str, staging: Table, columns: dict[str, list[Any]]) -> Rows:
+    """Rows given as equally long columns named as the staging table's, made ready to load
+    (no database needed: the import builds them in a worker thread)."""
     names = [c.name for c in staging.columns if c.name in columns]
     rows = len(columns[names[0]]) if names else 0
     if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+        return Rows(0)
+    if dialect != "postgresql":
         values = [columns[n] for n in names]
         for i, name in enumerate(names):
             if isinstance(staging.c[name].type, Date):
                 values[i] = [date.fromisoformat(v) if isinstance(v, str) else v for v in values[i]]
         records = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-        session.execute(insert(staging), records)
-        return
+        return Rows(rows, records=records)
     # Columns with no value at all are left out (NULL by default).
     used = [n for n in names if columns[n].count(None) < rows]
     texts = [_copy_text(columns[n], staging.c[n].type) for n in used]
     payload = ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
-    raw = connection.connection.driver_connection
-    assert raw is not None
     listed = ", ".join(f'"{n}"' for n in used)
-    statement = f'COPY "{staging.name}" ({listed}) FROM STDIN'
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(payload)
+    return Rows(rows, f'COPY "{staging.name}" ({listed}) FROM STDIN', payload)
+
+
+def load_rows(session: Session, staging: Table, rows: Rows) -> None:
+    if rows.records is not None:
+        session.execute(insert(staging), rows.records)
+    elif rows.statement is not None:
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(rows.statement) as copy:
+            copy.write(rows.payload)

@@ -26,7 +26,7 @@ from sqlalchemy.sql.schema import Column
 
 from zhili.basedata.addresses.models import Address
 from zhili.basedata.addresses.service import search_addresses
-from zhili.basedata.imports.engine import Context, RowError, RowInvalid
+from zhili.basedata.imports.kinds import Context, RowError, RowInvalid
 from zhili.core.audit import AuditLog, jsonable, request_id_var
 
 CONFIDENT = 0.85  # a free-text address is accepted at this score…

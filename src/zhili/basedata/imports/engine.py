@@ -14,106 +14,38 @@ Validated rows wait in a temporary table (PostgreSQL: filled with COPY; SQLite: 
 rather than in Python lists, so a million-row file costs little memory and the whole-file
 checks are joins. The temporary table belongs to this connection only and is dropped at the
 end: a rejected file leaves the database exactly as it was, apart from the job's report.
+
+A ``ChunkKind`` (persons) instead checks the file a chunk at a time in file order and writes
+each chunk as soon as it is checked, in a savepoint rolled back if the file is rejected: the
+next chunk is checked in a worker thread meanwhile, so Python and the database work at the
+same time (``_stage_chunks``).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from zhili.basedata import scope
-from zhili.basedata.imports.bulk import load_columns
+from zhili.basedata.imports.chunks import CHUNK, stage_chunks
+from zhili.basedata.imports.kinds import (
+    ChunkKind,
+    Context,
+    Counts,
+    Kind,
+    Progress,
+    RowError,
+    RowInvalid,
+)
 from zhili.basedata.imports.reader import FileProblem
 from zhili.basedata.vault import Vault
 from zhili.core.clock import utcnow
 from zhili.core.security import Permission, role_allows
 from zhili.org.users.models import User
-
-CHUNK = 10_000
-MAX_REPORTED_ERRORS = 50_000  # beyond this the report says how many more there were
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    name: str  # column name in files, exports and the staging table
-    label_zh: str  # the Chinese header, accepted on import
-    required: bool = False  # the column must be present (values may still be optional)
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    row: int  # as a spreadsheet numbers it: the header is row 1
-    field: str
-    reason: str
-    reason_zh: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "field": self.field,
-            "reason": self.reason,
-            "reason_zh": self.reason_zh,
-        }
-
-
-class RowInvalid(ValueError):
-    def __init__(self, field: str, reason: str, reason_zh: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason, self.reason_zh = field, reason, reason_zh
-
-
-@dataclass
-class Context:
-    session: Session
-    actor: User | None
-    vault: Vault
-    now: datetime
-    scope_prefix: str | None  # "" for everything
-    may_special_groups: bool
-    errors: list[RowError] = field(default_factory=list)
-
-
-@dataclass
-class Counts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-class Kind(Protocol):
-    """What each importable kind (persons, addresses, units, dwellings) provides."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def fields(self) -> Sequence[Field]: ...
-
-    def staging_columns(self) -> list[Column[Any]]: ...
-
-    def parse(self, values: dict[str, str], ctx: Context) -> dict[str, Any]: ...
-
-    def checks(self, staging: Table, ctx: Context) -> list[RowError]: ...
-
-    def apply(self, staging: Table, ctx: Context) -> Counts: ...
-
-
-@runtime_checkable
-class ChunkKind(Kind, Protocol):
-    """A kind that checks a chunk of rows at once, whole-file checks included, in file
-    order (its ``checks`` then has nothing left to do)."""
-
-    def parse_chunk(
-        self, numbers: list[int], cells: dict[str, list[str]], ctx: Context
-    ) -> tuple[dict[str, list[Any]], list[RowError]]: ...
 
 
 def map_header(kind: Kind, header: Sequence[str]) -> tuple[list[str | None], list[RowError]]:
@@ -205,11 +137,24 @@ def run(
     # it (DDL is transactional on both backends); dropping it in an aborted PostgreSQL
     # transaction would only hide the real error.
     if isinstance(kind, ChunkKind):
-        total = _stage_chunks(
+        # written as the chunks go by: a savepoint takes it all back if the file is rejected
+        written = session.begin_nested()
+        total, counts = stage_chunks(
             session, kind, staging, names, rows, columns, ctx, good_rows_only, progress, size_hint
         )
-    else:
-        total = _stage_rows(session, kind, staging, names, rows, ctx, progress, size_hint)
+        errors = sorted(ctx.errors, key=lambda e: (e.row, e.field))
+        valid = total - len({e.row for e in errors})
+        if errors and not good_rows_only:
+            written.rollback()
+            status, counts = "rejected", Counts()
+        else:
+            written.commit()
+            status = "partial" if errors else "applied"
+        if progress is not None:
+            progress("write", valid, valid)
+        staging.drop(session.connection())
+        return status, total, valid, counts, errors
+    total = _stage_rows(session, kind, staging, names, rows, ctx, progress, size_hint)
     if progress is not None:
         progress("validate", total, total)
     if session.get_bind().dialect.name == "postgresql":
@@ -278,74 +223,6 @@ def _stage_rows(
             if progress is not None:
                 progress("validate", total, max(size_hint, total))
     load(session, staging, buffer)
-    return total
-
-
-_SPACE = re.compile(r"\s")
-
-
-def _stage_chunks(
-    session: Session,
-    kind: ChunkKind,
-    staging: Table,
-    names: list[str | None],
-    rows: Any,
-    columns: list[list[str]] | None,
-    ctx: Context,
-    good_rows_only: bool,
-    progress: Progress | None,
-    size_hint: int,
-) -> int:
-    """Gather rows into chunks of cells by field name for ``kind.parse_chunk`` and stage
-    what it accepts; returns the row count. Once an all-or-nothing import has an error
-    nothing more is staged (nothing will be written), but every row is still checked."""
-    named = [(i, n) for i, n in enumerate(names) if n]
-
-    def stage(numbers: list[int], by_index: Sequence[Sequence[str]], done: int) -> None:
-        cells: dict[str, list[str]] = {}
-        for i, name in named:
-            values = list(by_index[i])
-            # most columns (numbers, codes) hold no space at all: one scan tells
-            if _SPACE.search("".join(values)):
-                values = [v.strip() for v in values]
-            cells[name] = values
-        good, errors = kind.parse_chunk(numbers, cells, ctx)
-        ctx.errors.extend(errors)
-        if good_rows_only or not ctx.errors:
-            load_columns(session, staging, good)
-        if progress is not None:
-            progress("validate", done, max(size_hint, done + 1))
-
-    if columns is not None and len(columns) == len(names):
-        # a plain grid read by column (reader._grid): each line one row, none blank
-        total = len(columns[0])
-        for start in range(0, total, CHUNK):
-            end = min(start + CHUNK, total)
-            stage(list(range(start + 2, end + 2)), [c[start:end] for c in columns], end)
-        return total
-    total = 0
-    width = len(names)
-    numbers: list[int] = []
-    chunk: list[list[str]] = []
-    for number, cells in rows:
-        if len(cells) != width or not cells[0] or cells[0].isspace():
-            if not any(c.strip() for c in cells):
-                continue  # blank lines are not rows
-            if any(c.strip() for c in cells[width:]):
-                total += 1
-                ctx.errors.append(
-                    RowError(number, "row", "more cells than columns", "单元格多于表头列数")
-                )
-                continue
-            cells = cells[:width] + [""] * (width - len(cells))
-        total += 1
-        numbers.append(number)
-        chunk.append(cells)
-        if len(chunk) >= CHUNK:
-            stage(numbers, list(zip(*chunk, strict=True)), total)
-            numbers, chunk = [], []
-    if chunk:
-        stage(numbers, list(zip(*chunk, strict=True)), total)
     return total
 
 

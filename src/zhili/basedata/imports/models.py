@@ -30,7 +30,7 @@ class ImportJob(Base):
     updated: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
     error_count: Mapped[int] = mapped_column(Integer)
-    # [{row, field, reason, reason_zh}], capped (see imports.engine.MAX_REPORTED_ERRORS)
+    # [{row, field, reason, reason_zh}], capped (see imports.kinds.MAX_REPORTED_ERRORS)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

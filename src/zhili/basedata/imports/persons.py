@@ -21,15 +21,17 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Column
 
 from zhili.basedata.housing.models import Dwelling, DwellingUse, Household
 from zhili.basedata.housing.service import link_buildings
 from zhili.basedata.imports import common
 from zhili.basedata.imports.bulk import pick
-from zhili.basedata.imports.engine import Context, Counts, Field, RowError, RowInvalid
+from zhili.basedata.imports.kinds import Context, Counts, Field, RowError, RowInvalid
 from zhili.basedata.imports.persons_chunk import parse_chunk
 from zhili.basedata.imports.persons_screen import PersonScreen
 from zhili.basedata.population import rules
@@ -69,6 +71,9 @@ class Persons:
 
     def __init__(self) -> None:
         self._screen: PersonScreen | None = None
+        # no resident and no household before this import: nothing of the file can exist
+        # yet (its rows are unique), so each write skips probing for existing keys
+        self._first_load = False
 
     fields = (
         Field("id_number", "证件号码", required=True),
@@ -140,13 +145,21 @@ class Persons:
         person["address_text"] = text
         return person
 
+    prefetch_fields = ("address_code", "address")
+
+    def prefetch(self, cells: dict[str, list[str]], ctx: Context) -> None:
+        """The standard addresses the chunk names, by code or free text (see persons_screen)."""
+        if self._screen is None or self._screen.ctx is not ctx:
+            self._screen = PersonScreen(ctx)
+            self._first_load = first_load(ctx.session)
+        self._screen.prefetch(cells)
+
     def parse_chunk(
         self, numbers: list[int], cells: dict[str, list[str]], ctx: Context
     ) -> tuple[dict[str, list[Any]], list[RowError]]:
         """The rows of a chunk that pass the row rules and the whole-file checks so far, as
         staging columns, and the errors of the others (see persons_chunk, persons_screen)."""
-        if self._screen is None or self._screen.ctx is not ctx:
-            self._screen = PersonScreen(ctx)
+        assert self._screen is not None and self._screen.ctx is ctx, "prefetch first"
         accepted, columns, errors = parse_chunk(self.parse, numbers, cells, ctx)
         kept, more = self._screen.screen(numbers, accepted, columns)
         staged = {c.name: pick(columns[c.name], kept) for c in self.staging_columns()}
@@ -158,6 +171,16 @@ class Persons:
 
     def apply(self, staging: Table, ctx: Context) -> Counts:
         session, now = ctx.session, ctx.now
+        if session.get_bind().dialect.name == "postgresql":
+            # A temporary table is never analysed automatically: guessing it holds a row or
+            # two, the planner would scan a growing table once per staged row. The columns
+            # joined on only (the whole table costs three times more).
+            session.execute(
+                text(
+                    f'ANALYZE "{staging.name}" '
+                    "(row, address_id, household_code, household_first, id_index)"
+                )
+            )
         new_dwellings = (
             select(
                 staging.c.address_id,
@@ -194,7 +217,7 @@ class Persons:
             .all()
         )
         link_buildings(session, list(made))
-        _households(ctx, staging)
+        _households(ctx, staging, first_load=self._first_load)
         source = select(
             *[staging.c[c] for c in ("id_type", "id_index", "id_cipher", "id_masked")],
             *[staging.c[c] for c in PERSON_COLUMNS],
@@ -207,7 +230,11 @@ class Persons:
             staging.c.row,
         ).join(Household, Household.code == staging.c.household_code)
         table = Resident.__table__
-        existing = common.matched(session, table, staging, "id_index", "id_index")
+        existing = (
+            0
+            if self._first_load
+            else common.matched(session, table, staging, "id_index", "id_index")
+        )
         total = session.scalar(select(func.count()).select_from(staging)) or 0
         changes = (
             common.changed_rows(session, table, source.subquery(), "id_index", COMPARED)
@@ -254,7 +281,13 @@ def _groups(value: str, ctx: Context) -> str | None:
         ) from exc
 
 
-def _households(ctx: Context, staging: Table) -> None:
+def first_load(session: Session) -> bool:
+    """No resident and no household yet: a city's first load (a concurrent import of the
+    same numbers or household codes then fails on the unique indexes instead)."""
+    return not session.scalar(select(select(Resident.id).exists() | select(Household.id).exists()))
+
+
+def _households(ctx: Context, staging: Table, *, first_load: bool) -> None:
     """New households are inserted; a household the file places in another dwelling moves
     there (audited), and its members not in the file move with it."""
     session, now = ctx.session, ctx.now
@@ -273,11 +306,15 @@ def _households(ctx: Context, staging: Table) -> None:
         .where(staging.c.household_first.is_(True))
         .subquery()
     )
-    moves = session.execute(
-        select(Household, placed.c.dwelling_id, placed.c.grid_id, placed.c.region_path)
-        .join(placed, placed.c.household_code == Household.code)
-        .where(Household.dwelling_id != placed.c.dwelling_id)
-    ).all()
+    moves = (
+        []
+        if first_load
+        else session.execute(
+            select(Household, placed.c.dwelling_id, placed.c.grid_id, placed.c.region_path)
+            .join(placed, placed.c.household_code == Household.code)
+            .where(Household.dwelling_id != placed.c.dwelling_id)
+        ).all()
+    )
     audits = []
     for household, dwelling_id, grid_id, region_path in moves:
         audits.append(
@@ -296,21 +333,24 @@ def _households(ctx: Context, staging: Table) -> None:
         )
     common.audit_many(ctx, "household.move", "household", audits)
     session.flush()
+    new = select(
+        placed.c.household_code,
+        placed.c.dwelling_id,
+        placed.c.grid_id,
+        placed.c.region_path,
+        literal(now),
+        literal(now),
+    )
+    if not first_load:  # (a household's first row is in one write only)
+        new = new.where(
+            ~select(Household.id).where(Household.code == placed.c.household_code).exists()
+        )
     session.execute(
         insert(Household).from_select(
             ["code", "dwelling_id", "grid_id", "region_path", "created_at", "updated_at"],
-            select(
-                placed.c.household_code,
-                placed.c.dwelling_id,
-                placed.c.grid_id,
-                placed.c.region_path,
-                literal(now),
-                literal(now),
-            )
-            .where(~select(Household.id).where(Household.code == placed.c.household_code).exists())
             # in file order, as the residents after them: both tables' indexes then grow at
             # their right-hand end instead of at random pages
-            .order_by(placed.c.row),
+            new.order_by(placed.c.row),
         )
     )
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from zhili.basedata.imports.engine import Context, RowError, RowInvalid
+from zhili.basedata.imports.kinds import Context, RowError, RowInvalid
 from zhili.basedata.population import rules
 from zhili.basedata.validators import CITIZEN_PROVINCES, OLDEST_BIRTH_YEAR
 from zhili.org.users.schemas import PHONE_RE

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from zhili.basedata.addresses.models import Address
 from zhili.basedata.addresses.service import search_addresses
 from zhili.basedata.imports.common import CONFIDENT, MARGIN
-from zhili.basedata.imports.engine import Context, RowError
+from zhili.basedata.imports.kinds import Context, RowError
 
 _BATCH = 5000  # codes per query on SQLite (it allows 32 766 parameters); one array on PostgreSQL
 
@@ -47,7 +47,6 @@ class PersonScreen:
         Fills ``address_id``, ``grid_id`` and ``region_path`` of the passing rows."""
         codes, texts = out["address_code"], out["address_text"]
         households, relations, keys = out["household_code"], out["relation"], out["id_index"]
-        self._fetch({codes[i] for i in rows if codes[i] is not None} - self.places.keys())
         n = len(codes)
         ids: list[int | None] = [None] * n
         grids: list[int | None] = [None] * n
@@ -60,13 +59,13 @@ class PersonScreen:
         for i in rows:
             number, code = numbers[i], codes[i]
             if code is None:
-                matched = self._match(number, texts[i] or "")
+                matched = self.matches[texts[i] or ""]
                 if isinstance(matched, RowError):
-                    errors.append(matched)
+                    errors.append(
+                        RowError(number, matched.field, matched.reason, matched.reason_zh)
+                    )
                     continue
                 code = codes[i] = matched
-                if code not in places:
-                    self._fetch({code})
             place = places[code]
             if place is None:
                 errors.append(
@@ -113,6 +112,19 @@ class PersonScreen:
         out["household_first"] = firsts
         return kept, errors
 
+    def prefetch(self, cells: dict[str, list[str]]) -> None:
+        """Read the addresses a chunk's cells may need (a superset: rows the row rules will
+        refuse included), so that ``screen`` can run in another thread without the
+        database."""
+        codes = cells["address_code"]
+        texts = cells.get("address")
+        if texts is not None:
+            for text in {t for c, t in zip(codes, texts, strict=True) if not c and t}:
+                if text not in self.matches:
+                    self._match(text)
+        matched = {c for c in self.matches.values() if isinstance(c, str)}
+        self._fetch(({c for c in codes if c} | matched) - self.places.keys())
+
     def _fetch(self, codes: set[str]) -> None:
         wanted = sorted(codes)
         if not wanted:
@@ -136,24 +148,19 @@ class PersonScreen:
             )
             self.places.update((code, (a, g, p)) for code, a, g, p in found)
 
-    def _match(self, number: int, text: str) -> str | RowError:
+    def _match(self, text: str) -> None:
         """The standard address a free text names, if confident (as the other kinds)."""
-        if text not in self.matches:
-            found = search_addresses(self.ctx.session, text=text, limit=2)
-            best = found[0] if found else None
-            runner_up = found[1][1] if len(found) > 1 else 0.0
-            if best is not None and best[1] >= CONFIDENT and best[1] - runner_up >= MARGIN:
-                self.matches[text] = best[0].code
-            else:
-                hint = f"; closest: {best[0].full_text} ({best[1]:.2f})" if best else ""
-                hint_zh = f"；最接近：{best[0].full_text}（{best[1]:.2f}）" if best else ""
-                self.matches[text] = RowError(
-                    0,
-                    "address",
-                    "no confident match among standard addresses" + hint,
-                    "未能匹配到唯一的标准地址" + hint_zh,
-                )
-        found_code = self.matches[text]
-        if isinstance(found_code, RowError):
-            return RowError(number, found_code.field, found_code.reason, found_code.reason_zh)
-        return found_code
+        found = search_addresses(self.ctx.session, text=text, limit=2)
+        best = found[0] if found else None
+        runner_up = found[1][1] if len(found) > 1 else 0.0
+        if best is not None and best[1] >= CONFIDENT and best[1] - runner_up >= MARGIN:
+            self.matches[text] = best[0].code
+            return
+        hint = f"; closest: {best[0].full_text} ({best[1]:.2f})" if best else ""
+        hint_zh = f"；最接近：{best[0].full_text}（{best[1]:.2f}）" if best else ""
+        self.matches[text] = RowError(
+            0,
+            "address",
+            "no confident match among standard addresses" + hint,
+            "未能匹配到唯一的标准地址" + hint_zh,
+        )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from zhili.basedata.imports import engine, reader
 from zhili.basedata.imports.addresses import Addresses
-from zhili.basedata.imports.engine import Counts, Kind, Progress
+from zhili.basedata.imports.kinds import MAX_REPORTED_ERRORS, Counts, Kind, Progress
 from zhili.basedata.imports.models import ImportJob
 from zhili.basedata.imports.persons import Persons
 from zhili.basedata.imports.units import Dwellings, Units
@@ -96,7 +96,7 @@ def run_import(
         updated=counts.updated,
         unchanged=counts.unchanged,
         error_count=len(errors),
-        errors=[e.as_dict() for e in errors[: engine.MAX_REPORTED_ERRORS]],
+        errors=[e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]],
         actor_id=actor.id if actor is not None else None,
     )
     session.add(job)

@@ -13,7 +13,7 @@ from sqlalchemy.sql.schema import Column
 from zhili.basedata.housing.models import DWELLING_USE_LABELS_ZH, Dwelling
 from zhili.basedata.housing.service import link_buildings
 from zhili.basedata.imports import common
-from zhili.basedata.imports.engine import Context, Counts, Field, RowError, RowInvalid
+from zhili.basedata.imports.kinds import Context, Counts, Field, RowError, RowInvalid
 from zhili.basedata.units.models import UNIT_KIND_LABELS_ZH, Unit, UnitKind
 from zhili.basedata.validators import Invalid, parse_phone, parse_uscc
 
