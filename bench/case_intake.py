@@ -57,14 +57,14 @@ import httpx
 import numpy as np
 import shapely
 from fastapi import FastAPI
-from sqlalchemy import Engine, Table, create_engine, insert, select, text
+from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
 from zhili.cases.categories.service import load_catalogue
-from zhili.cases.intake.rows import dispatch_rule, new_case_number
+from zhili.cases.intake.rows import dispatch_rule, new_case_number, table_of
 from zhili.cases.intake.schemas import BatchItem
 from zhili.cases.models import Case, CaseCaller, CaseEvent
 from zhili.cases.schemas import CaseIntake
@@ -309,12 +309,6 @@ def run_service_batches(
 
 
 # -- (c) references ------------------------------------------------------------------------
-
-
-def table_of(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def run_bare_executemany(engine: Engine, rows: list[dict[str, Any]]) -> Timing:

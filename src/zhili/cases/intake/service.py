@@ -46,10 +46,9 @@ _CITIZEN_CHANNELS = {Channel.app, Channel.web}
 _PLACE_IDS = ("district_id", "street_id", "community_id", "grid_id")
 
 
-_CASE = CASE_TABLE
 # Prebuilt statements: intake is the busiest write path, and building a statement costs
 # more CPU than running it from the compiled cache.
-_INSERT_CASES = insert(_CASE).returning(_CASE.c.id, sort_by_parameter_order=True)
+_INSERT_CASES = insert(CASE_TABLE).returning(CASE_TABLE.c.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(table_of(CaseEvent))
 _INSERT_CALLER = insert(table_of(CaseCaller))
 _INSERT_AUDIT = insert(table_of(audit.AuditLog))
