@@ -57,6 +57,25 @@ class Rows:
     records: list[dict[str, Any]] | None = None
 
 
+def copy_lines(table: Table, columns: dict[str, list[Any]]) -> tuple[list[str], list[str]]:
+    """(column names, one line per row) of equally long columns named as ``table``'s, in
+    COPY's text format; columns with no value at all are left out (NULL by default)."""
+    names = [c.name for c in table.columns if c.name in columns]
+    rows = len(columns[names[0]]) if names else 0
+    used = [n for n in names if columns[n].count(None) < rows]
+    texts = [_copy_text(columns[n], table.c[n].type) for n in used]
+    return used, list(map("\t".join, zip(*texts, strict=True)))
+
+
+def copy_statement(table: Table, names: Sequence[str]) -> str:
+    listed = ", ".join(f'"{n}"' for n in names)
+    return f'COPY "{table.name}" ({listed}) FROM STDIN'
+
+
+def copy_payload(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
 def prepare_columns(dialect: str, staging: Table, columns: dict[str, list[Any]]) -> Rows:
     """Rows given as equally long columns named as the staging table's, made ready to load
     (no database needed: the import builds them in a worker thread)."""
@@ -71,19 +90,20 @@ def prepare_columns(dialect: str, staging: Table, columns: dict[str, list[Any]])
                 values[i] = [date.fromisoformat(v) if isinstance(v, str) else v for v in values[i]]
         records = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
         return Rows(rows, records=records)
-    # Columns with no value at all are left out (NULL by default).
-    used = [n for n in names if columns[n].count(None) < rows]
-    texts = [_copy_text(columns[n], staging.c[n].type) for n in used]
-    payload = ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
-    listed = ", ".join(f'"{n}"' for n in used)
-    return Rows(rows, f'COPY "{staging.name}" ({listed}) FROM STDIN', payload)
+    used, lines = copy_lines(staging, columns)
+    return Rows(rows, copy_statement(staging, used), copy_payload(lines))
+
+
+def copy_in(session: Session, statement: str, payload: bytes) -> None:
+    """COPY … FROM STDIN on the session's own connection (its transaction)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(payload)
 
 
 def load_rows(session: Session, staging: Table, rows: Rows) -> None:
     if rows.records is not None:
         session.execute(insert(staging), rows.records)
     elif rows.statement is not None:
-        raw = session.connection().connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(rows.statement) as copy:
-            copy.write(rows.payload)
+        copy_in(session, rows.statement, rows.payload)

@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, text
 from sqlalchemy.orm import Session
 
-from zhili.basedata.imports.bulk import Rows, load_rows, pick, prepare_columns
-from zhili.basedata.imports.kinds import ChunkKind, Context, Counts, Progress, RowError
+from zhili.basedata.imports.bulk import load_rows, pick, prepare_columns
+from zhili.basedata.imports.kinds import (
+    ChunkKind,
+    Context,
+    Counts,
+    DirectKind,
+    Progress,
+    RowError,
+)
 
 CHUNK = 10_000  # rows checked at a time
 WRITE = 50_000  # rows applied at a time: fewer statements, each planned and run once
@@ -63,27 +71,34 @@ def stage_chunks(
 
     dialect = session.get_bind().dialect.name
 
-    def check(numbers: list[int], by_index: Sequence[Sequence[str]]) -> tuple[Rows, list[RowError]]:
-        """In the worker: the chunk's rows checked and made ready to load."""
+    def check(numbers: list[int], by_index: Sequence[Sequence[str]]) -> tuple[Any, list[RowError]]:
+        """In the worker: the chunk's rows checked and made ready to load (staging Rows, or
+        what a direct kind writes itself)."""
         good, errors = kind.parse_chunk(numbers, cells_of(by_index), ctx)
         reported = {e.row for e in errors}
         if reported:  # rows reported yet kept for the checks after them (a second head)
             keep = [i for i, row in enumerate(good["row"]) if row not in reported]
             good = {name: pick(values, keep) for name, values in good.items()}
+        if direct:
+            return cast(DirectKind, kind).prepare_direct(good, ctx), errors
         return prepare_columns(dialect, staging, good), errors
 
     staged = 0
+    direct = False
 
-    def write(checked: Future[tuple[Rows, list[RowError]]] | None, done: int) -> None:
+    def write(checked: Future[tuple[Any, list[RowError]]] | None, done: int) -> None:
         """Stage a checked chunk; apply what is staged once it is WRITE rows or at the end
-        (``checked`` None)."""
+        (``checked`` None). A direct kind writes each chunk itself."""
         nonlocal staged
         writing = good_rows_only or not ctx.errors
         if checked is not None:
             good, errors = checked.result()
             ctx.errors.extend(errors)
             writing = good_rows_only or not ctx.errors
-            if writing and good.count:
+            if direct:
+                if writing:
+                    counts.inserted += cast(DirectKind, kind).write_direct(good, ctx)
+            elif writing and good.count:
                 load_rows(session, staging, good)
                 staged += good.count
         if writing and staged and (checked is None or staged >= WRITE):
@@ -127,20 +142,38 @@ def stage_chunks(
         yield numbers, list(zip(*chunk, strict=True)) if chunk else [[] for _ in names], total
 
     total = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhili-import") as worker:
-        # the worker runs up to a write's worth of chunks ahead, so it has work while the
-        # main thread waits for the database to apply the previous ones
-        pending: deque[tuple[Future[tuple[Rows, list[RowError]]], int]] = deque()
-        for numbers, by_index, total in chunks():
-            if not numbers:
-                continue
-            kind.prefetch(cells_of(by_index, kind.prefetch_fields), ctx)
-            pending.append((worker.submit(check, numbers, by_index), total))
-            if len(pending) > max(1, WRITE // CHUNK):
+    # the whole file is in memory by column: what it needs from the database is read at
+    # once (a million-row file: one query for its addresses instead of a hundred)
+    whole = columns is not None and len(columns) == len(names)
+    if whole:
+        assert columns is not None
+        kind.prefetch(cells_of(columns, kind.prefetch_fields), ctx)
+        direct = isinstance(kind, DirectKind) and kind.direct()
+    # The worker holds the GIL most of the time; each time the main thread comes back from
+    # the database it waits for it, up to the switch interval (5 ms by default), while the
+    # database has nothing to do. Measured on a million rows: 5 ms → 0.5 ms saved seconds.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhili-import") as worker:
+            # the worker runs up to a write's worth of chunks ahead, so it has work while
+            # the main thread waits for the database to apply the previous ones
+            pending: deque[tuple[Future[tuple[Any, list[RowError]]], int]] = deque()
+            for numbers, by_index, total in chunks():
+                if not numbers:
+                    continue
+                if not whole:
+                    kind.prefetch(cells_of(by_index, kind.prefetch_fields), ctx)
+                    # known after the kind's first prefetch, before any check is submitted
+                    direct = isinstance(kind, DirectKind) and kind.direct()
+                pending.append((worker.submit(check, numbers, by_index), total))
+                if len(pending) > max(1, WRITE // CHUNK):
+                    write(*pending.popleft())
+            while pending:
                 write(*pending.popleft())
-        while pending:
-            write(*pending.popleft())
-        write(None, total)
+            write(None, total)
+    finally:
+        sys.setswitchinterval(interval)
     return total, counts
 
 

@@ -103,3 +103,19 @@ class ChunkKind(Kind, Protocol):
         """The chunk's rows to stage (by staging column, ``row`` included) and the errors;
         runs in a worker thread: must not touch the database."""
         ...
+
+
+@runtime_checkable
+class DirectKind(ChunkKind, Protocol):
+    """A chunk kind that may write its checked chunks straight into its tables, without the
+    staging table (decided by its first ``prefetch``)."""
+
+    def direct(self) -> bool: ...
+
+    def prepare_direct(self, good: dict[str, list[Any]], ctx: Context) -> Any:
+        """What ``write_direct`` writes, from a chunk's good rows (worker thread, no
+        database)."""
+
+    def write_direct(self, prepared: Any, ctx: Context) -> int:
+        """Write a prepared chunk (main thread); the rows inserted."""
+        ...

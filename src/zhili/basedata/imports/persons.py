@@ -33,10 +33,11 @@ from zhili.basedata.imports import common
 from zhili.basedata.imports.bulk import pick
 from zhili.basedata.imports.kinds import Context, Counts, Field, RowError, RowInvalid
 from zhili.basedata.imports.persons_chunk import parse_chunk
+from zhili.basedata.imports.persons_direct import FirstLoad, Prepared, add_special_groups, prepare
 from zhili.basedata.imports.persons_screen import PersonScreen
 from zhili.basedata.population import rules
 from zhili.basedata.population.codes import SpecialGroup, parse_code
-from zhili.basedata.population.models import Resident, SpecialGroupRecord
+from zhili.basedata.population.models import Resident
 from zhili.basedata.validators import mask_id_number
 
 _CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,40}$")
@@ -74,6 +75,7 @@ class Persons:
         # no resident and no household before this import: nothing of the file can exist
         # yet (its rows are unique), so each write skips probing for existing keys
         self._first_load = False
+        self._direct: FirstLoad | None = None  # a first load on PostgreSQL: no staging
 
     fields = (
         Field("id_number", "证件号码", required=True),
@@ -152,7 +154,12 @@ class Persons:
         if self._screen is None or self._screen.ctx is not ctx:
             self._screen = PersonScreen(ctx)
             self._first_load = first_load(ctx.session)
+            postgresql = ctx.session.get_bind().dialect.name == "postgresql"
+            self._direct = FirstLoad(ctx) if self._first_load and postgresql else None
         self._screen.prefetch(cells)
+        if self._direct is not None:
+            self._direct.look_up(self._screen.fetched)
+        self._screen.fetched = []
 
     def parse_chunk(
         self, numbers: list[int], cells: dict[str, list[str]], ctx: Context
@@ -165,6 +172,16 @@ class Persons:
         staged = {c.name: pick(columns[c.name], kept) for c in self.staging_columns()}
         staged["row"] = pick(numbers, kept)
         return staged, errors + more
+
+    def direct(self) -> bool:
+        return self._direct is not None
+
+    def prepare_direct(self, good: dict[str, list[Any]], ctx: Context) -> Prepared:
+        return prepare(good, ctx)
+
+    def write_direct(self, prepared: Prepared, ctx: Context) -> int:
+        assert self._direct is not None and self._direct.ctx is ctx
+        return self._direct.write(prepared)
 
     def checks(self, staging: Table, ctx: Context) -> list[RowError]:
         return []  # made as the chunks went by (persons_screen)
@@ -356,39 +373,9 @@ def _households(ctx: Context, staging: Table, *, first_load: bool) -> None:
 
 
 def _special_groups(ctx: Context, staging: Table) -> None:
-    session = ctx.session
-    listed = session.execute(
+    listed = ctx.session.execute(
         select(Resident.id, Resident.grid_id, Resident.region_path, staging.c.special_groups)
         .join(staging, staging.c.id_index == Resident.id_index)
         .where(staging.c.special_groups.is_not(None))
     ).all()
-    if not listed:
-        return
-    ids = [r[0] for r in listed]
-    have = set(
-        session.execute(
-            select(SpecialGroupRecord.resident_id, SpecialGroupRecord.special_group).where(
-                SpecialGroupRecord.resident_id.in_(ids)
-            )
-        ).all()
-    )
-    new = [
-        {
-            "resident_id": rid,
-            "special_group": group,
-            "grid_id": grid_id,
-            "region_path": path,
-            "created_at": ctx.now,
-        }
-        for rid, grid_id, path, groups in listed
-        for group in groups.split(";")
-        if (rid, group) not in have
-    ]
-    if new:
-        session.execute(insert(SpecialGroupRecord), new)
-        common.audit_many(
-            ctx,
-            "special_group.add",
-            "resident",
-            ((r["resident_id"], None, {"special_group": r["special_group"]}) for r in new),
-        )
+    add_special_groups(ctx, listed)

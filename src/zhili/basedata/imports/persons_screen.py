@@ -39,6 +39,7 @@ class PersonScreen:
         self.seen: dict[str, int] = {}  # id_index → first row
         self.households: dict[str, tuple[int, str]] = {}  # code → (first row, address code)
         self.heads: set[str] = set()
+        self.fetched: list[int] = []  # ids of the addresses read since the caller last took them
 
     def screen(
         self, numbers: list[int], rows: list[int], out: dict[str, list[Any]]
@@ -139,6 +140,7 @@ class PersonScreen:
             with raw.cursor() as cursor:
                 cursor.execute(_BY_CODES, [wanted])
                 self.places.update((code, (a, g, p)) for code, a, g, p in cursor)
+            self.fetched.extend(p[0] for p in map(self.places.__getitem__, wanted) if p)
             return
         for start in range(0, len(wanted), _BATCH):
             found = connection.execute(
@@ -147,6 +149,7 @@ class PersonScreen:
                 )
             )
             self.places.update((code, (a, g, p)) for code, a, g, p in found)
+        self.fetched.extend(p[0] for p in map(self.places.__getitem__, wanted) if p)
 
     def _match(self, text: str) -> None:
         """The standard address a free text names, if confident (as the other kinds)."""
