@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from basedata.test_imports import table
@@ -210,6 +211,7 @@ def test_a_first_load_written_directly_equals_the_staged_one(
             good_rows_only=True,
         )
         outcomes.append((job.status, job.rows, job.valid, job.inserted, job.errors))
+        assert household_key(session) == (True, True)
         states.append(snapshot(session, w, {r[3] for r in file}))
         session.rollback()
     assert sum(written) == outcomes[0][3] and len(written) > 10  # the direct one was direct
@@ -231,3 +233,39 @@ def test_a_first_load_written_directly_equals_the_staged_one(
     assert all(d["in_building"] for d in direct["dwellings"] if d["use"] == "unverified")
     for part in ("residents", "households", "dwellings", "groups", "audit"):
         assert direct[part] == staged[part], part
+
+
+def household_key(session: Session) -> tuple[bool, bool]:
+    """(present, validated) of the residents' household foreign key."""
+    found = session.execute(
+        text("SELECT convalidated FROM pg_constraint WHERE conname = :name"),
+        {"name": "fk_resident_household_id_household"},
+    ).scalar_one_or_none()
+    return found is not None, bool(found)
+
+
+def test_a_rejected_first_load_leaves_the_household_key_and_no_rows(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the direct path is PostgreSQL's (COPY into the tables)")
+    monkeypatch.setattr(chunks, "CHUNK", 7)
+    monkeypatch.setattr(persons, "first_load", lambda session: True)
+    w, rooms = world(session, settings)
+    before = session.scalar(select(func.count()).select_from(Resident))
+    job = run_import(
+        session,
+        actor=None,
+        vault=w.vault,
+        kind="persons",
+        data=table(HEADER, rows(rooms)),  # errors in its last rows: all or nothing
+        filename="p.csv",
+    )
+    assert (job.status, job.inserted) == ("rejected", 0)
+    assert session.scalar(select(func.count()).select_from(Resident)) == before
+    assert household_key(session) == (True, True)
+    # and the key holds: a resident of no household is refused
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(
+            text("UPDATE resident SET household_id = -1 WHERE id = :id"), {"id": w.wang.id}
+        )

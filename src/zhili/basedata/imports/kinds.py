@@ -119,3 +119,6 @@ class DirectKind(ChunkKind, Protocol):
     def write_direct(self, prepared: Any, ctx: Context) -> int:
         """Write a prepared chunk (main thread); the rows inserted."""
         ...
+
+    def finish_direct(self, ctx: Context) -> None:
+        """After the last chunk is written (not called for a rejected file)."""

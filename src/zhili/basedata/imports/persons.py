@@ -183,6 +183,10 @@ class Persons:
         assert self._direct is not None and self._direct.ctx is ctx
         return self._direct.write(prepared)
 
+    def finish_direct(self, ctx: Context) -> None:
+        assert self._direct is not None and self._direct.ctx is ctx
+        self._direct.finish()
+
     def checks(self, staging: Table, ctx: Context) -> list[RowError]:
         return []  # made as the chunks went by (persons_screen)
 

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import ForeignKeyConstraint, Table, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from zhili.basedata.housing.models import Dwelling, DwellingUse, Household
 from zhili.basedata.housing.service import link_buildings
@@ -30,6 +31,14 @@ from zhili.basedata.population.models import Resident, SpecialGroupRecord
 
 RESIDENT = cast(Table, Resident.__table__)
 HOUSEHOLD = cast(Table, Household.__table__)
+
+
+def _household_key() -> ForeignKeyConstraint:
+    key = next(iter(RESIDENT.c.household_id.foreign_keys)).constraint
+    assert key is not None and key.name
+    return key
+
+
 # what a resident's line takes from the checked chunk; its household id is appended last
 _TAKEN = tuple(c.name for c in RESIDENT.columns if c.name not in ("id", "household_id"))
 
@@ -83,6 +92,7 @@ class FirstLoad:
     dwellings: dict[int, int] = field(default_factory=dict)  # address id → dwelling id
     households: dict[str, int] = field(default_factory=dict)  # household code → id
     looked_up: set[int] = field(default_factory=set)  # addresses whose dwelling was read
+    begun: bool = False  # the household key taken off (see _begin)
 
     def look_up(self, addresses: list[int]) -> None:
         """Read the dwellings of these addresses (with the addresses, before their rows are
@@ -95,6 +105,22 @@ class FirstLoad:
             self.dwellings.update(cursor.fetchall())
         self.looked_up.update(wanted)
 
+    def _begin(self) -> None:
+        """Before the first write: take the residents' household foreign key off until
+        ``finish``. Checked row by row (a locked probe of ``household`` per resident) it
+        cost a fifth of the backend's work on a million residents (36 → 28 s measured);
+        checked once at the end it is one anti-join. Both tables are empty (a first load),
+        so the lock this takes (ACCESS EXCLUSIVE on both until the import commits) keeps
+        nobody from anything there is to read; a rejected file's savepoint rollback puts
+        the key back with everything else."""
+        self.ctx.session.execute(DropConstraint(_household_key()))
+
+    def finish(self) -> None:
+        """Put the key back, checking every resident written (ALTER TABLE … ADD)."""
+        if not self.begun:
+            return
+        self.ctx.session.execute(AddConstraint(_household_key()))
+
     def write(self, chunk: Prepared) -> int:
         """New dwellings, the chunk's new households, then its residents; the rows written.
         A few round trips a chunk, each one statement on the raw connection: the worker
@@ -102,6 +128,9 @@ class FirstLoad:
         while the database has nothing to do."""
         if not chunk.count:
             return 0
+        if not self.begun:
+            self._begin()
+            self.begun = True
         session = self.ctx.session
         self._dwell(chunk)
         if chunk.firsts:  # (a chunk may hold only members of households seen before)
