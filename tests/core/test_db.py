@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from factories.org import make_user
 from zhili.core import audit
 from zhili.core.db import Base
 from zhili.core.security import Role
-from zhili.org import models as _org_models  # noqa: F401 - registers the tables
+from zhili.org import models as _org_models
 from zhili.org.users import models as _user_models  # noqa: F401
 
 
@@ -75,3 +75,33 @@ def test_an_audit_row_names_the_actor_and_the_change(session: Session) -> None:
         {"a": 2},
     )
     assert row.at.tzinfo is not None
+
+
+def test_path_indexes_serve_the_scope_prefix_filter(session: Session) -> None:
+    """Under the clusters' C.UTF-8 collation a plain btree cannot serve ``LIKE 'prefix%'``;
+    every index the models declare with pattern ops is built so, and the planner uses it
+    for the scope filter as the queries write it (an index condition, not a filter)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("operator classes are PostgreSQL's")
+    declared = {
+        index.name
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if index.dialect_options["postgresql"]["ops"]
+    }
+    assert {"ix_region_path", "ix_resident_region_path", "ix_case_region_path_created"} <= declared
+    built = dict(
+        session.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"),
+            {"names": sorted(declared)},
+        ).all()
+    )
+    assert built.keys() == declared
+    assert all("varchar_pattern_ops" in definition for definition in built.values()), built
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    query = select(_org_models.Region.id).where(
+        _org_models.Region.path.startswith("/1/2/", autoescape=True)
+    )
+    compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = "\n".join(session.execute(text(f"EXPLAIN {compiled}")).scalars())
+    assert "Index Cond" in plan and "~>=~" in plan, plan

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 _BIGINT = BigInteger().with_variant(Integer, "sqlite")
 
@@ -132,7 +132,7 @@ class Case(Base):
         Index("ix_case_state_deadline", "state", "deadline_at"),
         # The supervision tick looks only at steps not yet found overdue.
         Index("ix_case_overdue_deadline", "overdue", "deadline_at"),
-        Index("ix_case_region_path_created", "region_path", "created_at"),
+        prefix_index("ix_case_region_path_created", "region_path", "created_at"),
         Index("ix_case_handler_department_state", "handler_department_id", "state"),
         Index("ix_case_handler_region_state", "handler_region_id", "state"),
         Index("ix_case_created_at", "created_at"),

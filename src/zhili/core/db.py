@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Index, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -129,3 +129,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def prefix_index(name: str, column: str, *more: str) -> Index:
+    """A btree index that serves ``column LIKE 'prefix%'``, the scope filter on materialised
+    paths. Under a collation other than C (the clusters here are C.UTF-8) PostgreSQL cannot
+    use a plain btree for it and reads the whole index; ``varchar_pattern_ops`` compares bytes,
+    which is all a path needs (equality too). Other backends ignore the option."""
+    return Index(name, column, *more, postgresql_ops={column: "varchar_pattern_ops"})

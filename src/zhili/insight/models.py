@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 _BIGINT = BigInteger().with_variant(Integer, "sqlite")
 
@@ -137,5 +137,5 @@ class InsightWarning(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
     __table_args__ = (
         Index("ix_insight_warning_status_created", "status", "created_at"),
-        Index("ix_insight_warning_region_path", "region_path"),
+        prefix_index("ix_insight_warning_region_path", "region_path"),
     )

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 
 class RegionLevel(StrEnum):
@@ -57,8 +57,8 @@ class Region(Base):
     code: Mapped[str] = mapped_column(String(24), unique=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     # Materialised path of ancestor ids ("/1/4/17/"), so "is X in Y's subtree" is one
-    # prefix comparison and a subtree is one indexed LIKE query.
-    path: Mapped[str] = mapped_column(String(255), index=True)
+    # prefix comparison and a subtree is one indexed LIKE query (see prefix_index).
+    path: Mapped[str] = mapped_column(String(255))
     geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     centroid_lon: Mapped[float | None] = mapped_column(Float)
     centroid_lat: Mapped[float | None] = mapped_column(Float)
@@ -76,6 +76,8 @@ class Region(Base):
     @property
     def ancestor_ids(self) -> list[int]:
         return [int(x) for x in self.path.strip("/").split("/") if x]
+
+    __table_args__ = (prefix_index("ix_region_path", "path"),)
 
 
 class DepartmentKind(StrEnum):

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 
 class AddressLevel(StrEnum):
@@ -43,7 +43,7 @@ class Address(Base):
     level: Mapped[str] = mapped_column(String(16))
     grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     # The grid's materialised path: scope checks are one prefix comparison, as for regions.
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     road: Mapped[str] = mapped_column(String(64))  # 街路巷 or 村民小组
     number: Mapped[str] = mapped_column(String(16))  # 门牌号
     compound: Mapped[str | None] = mapped_column(String(64))  # 小区 / 院落
@@ -60,6 +60,8 @@ class Address(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
+
+    __table_args__ = (prefix_index("ix_std_address_region_path", "region_path"),)
 
 
 class AddressToken(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 
 class BuildingUse(StrEnum):
@@ -56,7 +56,7 @@ class Building(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     address_id: Mapped[int] = mapped_column(ForeignKey("std_address.id"), unique=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     use: Mapped[str] = mapped_column(String(16))
     floors: Mapped[int | None] = mapped_column(Integer)
     year_built: Mapped[int | None] = mapped_column(Integer)
@@ -65,6 +65,8 @@ class Building(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
+
+    __table_args__ = (prefix_index("ix_building_region_path", "region_path"),)
 
 
 class Dwelling(Base):
@@ -76,7 +78,7 @@ class Dwelling(Base):
     address_id: Mapped[int] = mapped_column(ForeignKey("std_address.id"), unique=True)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     use: Mapped[str] = mapped_column(String(16), index=True)
     area_m2: Mapped[float | None] = mapped_column(Float)
     owner_name: Mapped[str | None] = mapped_column(String(64))
@@ -85,6 +87,8 @@ class Dwelling(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
+
+    __table_args__ = (prefix_index("ix_dwelling_region_path", "region_path"),)
 
 
 class Household(Base):
@@ -97,6 +101,8 @@ class Household(Base):
     dwelling_id: Mapped[int] = mapped_column(ForeignKey("dwelling.id"), index=True)
     # Copied from the dwelling (which holds the foreign key) for one-table grid counts.
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (prefix_index("ix_household_region_path", "region_path"),)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 BIGINT = BigInteger().with_variant(Integer, "sqlite")
 
@@ -58,7 +58,7 @@ class Resident(Base):
     # counts never join three tables. No foreign key: the household holds the real one, and
     # a second check per row would cost a bulk import of a million residents seconds.
     grid_id: Mapped[int] = mapped_column(Integer)
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -66,6 +66,8 @@ class Resident(Base):
     # Few indexes on purpose: each one costs every row of a bulk import. Lists filter by
     # region_path first (scope), then by name or type within the area.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
+
+    __table_args__ = (prefix_index("ix_resident_region_path", "region_path"),)
 
 
 class SpecialGroupRecord(Base):
@@ -81,9 +83,10 @@ class SpecialGroupRecord(Base):
     since: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
+        prefix_index("ix_special_group_record_region_path", "region_path"),
         UniqueConstraint("resident_id", "special_group", name="uq_special_group_member"),
     )

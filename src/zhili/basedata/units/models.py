@@ -10,7 +10,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 
 class UnitKind(StrEnum):
@@ -41,7 +41,7 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(24))
     address_id: Mapped[int] = mapped_column(ForeignKey("std_address.id"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     legal_representative: Mapped[str | None] = mapped_column(String(64))
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
@@ -53,3 +53,5 @@ class Unit(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read-only mapper config
+
+    __table_args__ = (prefix_index("ix_basedata_unit_region_path", "region_path"),)

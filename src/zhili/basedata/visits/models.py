@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhili.core.clock import utcnow
-from zhili.core.db import Base, UTCDateTime
+from zhili.core.db import Base, UTCDateTime, prefix_index
 
 BIGINT = BigInteger().with_variant(Integer, "sqlite")
 
@@ -40,7 +40,7 @@ class HouseholdVisit(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     gridder_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
-    region_path: Mapped[str] = mapped_column(String(255), index=True)
+    region_path: Mapped[str] = mapped_column(String(255))
     visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(16))
     findings: Mapped[str | None] = mapped_column(Text)
@@ -50,6 +50,7 @@ class HouseholdVisit(Base):
 
     # Coverage counts distinct households per grid over a time window.
     __table_args__ = (
+        prefix_index("ix_household_visit_region_path", "region_path"),
         Index("ix_household_visit_grid_at", "grid_id", "visited_at"),
         Index("ix_household_visit_household_at", "household_id", "visited_at"),
     )
