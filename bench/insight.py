@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from zhili.demo.casemix import DEFAULT_KIND, KINDS
+from zhili.demo.kinds import DEFAULT_KIND, KINDS
 from zhili.demo.texts import case_text, topics
 from zhili.insight.classify.compiled import CompiledClassifier
 from zhili.insight.classify.evaluation import fit

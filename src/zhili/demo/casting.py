@@ -1,6 +1,6 @@
 """Who acts in the demo year and how often things happen: rates, staff, running timers.
 
-The shares below are the knobs of ``zhili.demo.stories``; together they make a year that
+The shares below are the knobs of the stories (``stories``, ``story_steps``): a year that
 exercises every rule of the case workflow at roughly the proportions a Chinese city reports
 (most cases closed on time, a few returned, extended, reworked, reopened or overdue).
 """

@@ -29,6 +29,7 @@ from typing import Any
 from zhili.cases.models import Channel, Urgency
 from zhili.core.calendar import CHINA_TZ
 from zhili.demo import casemix as mix
+from zhili.demo.kinds import KINDS
 
 HOTSPOTS = 4
 SURGES = 4
@@ -107,7 +108,7 @@ def plant(
         return plans, truth
     out = list(plans)
     busy: dict[str, list[date]] = {}
-    weights = {c: mix.KINDS[c].weight for c in planner.codes if c in mix.KINDS}
+    weights = {c: KINDS[c].weight for c in planner.codes if c in KINDS}
     codes = [c for c in weights if planner.kind_of.get(c) != "hotline"]
     # the category's mean daily count in each district, for the surges' size
     per_district: Counter[tuple[str, str]] = Counter((p.category, districts[p.grid]) for p in plans)
