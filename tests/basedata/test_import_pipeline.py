@@ -4,6 +4,7 @@ same file read as one chunk, whichever chunk holds the error."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -140,3 +141,15 @@ def test_a_first_load_skips_the_probes_and_writes_the_same(
         )
         == written
     )
+
+
+def test_the_switch_interval_is_put_back_when_the_last_of_overlapping_imports_ends() -> None:
+    before = sys.getswitchinterval()
+    first, second = chunks._short_switch_interval(), chunks._short_switch_interval()
+    first.__enter__()
+    second.__enter__()
+    assert sys.getswitchinterval() == min(before, 0.0005)
+    first.__exit__(None, None, None)  # the first ends while the second still runs
+    assert sys.getswitchinterval() == min(before, 0.0005)
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before

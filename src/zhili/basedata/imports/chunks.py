@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, text
@@ -154,30 +156,52 @@ def stage_chunks(
     # The worker holds the GIL most of the time; each time the main thread comes back from
     # the database it waits for it, up to the switch interval (5 ms by default), while the
     # database has nothing to do. At 0.5 ms the main thread's short queries of a 300 000-row
-    # first load took half as long (measured); for this import only.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, 0.0005))
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhili-import") as worker:
-            # the worker runs up to a write's worth of chunks ahead, so it has work while
-            # the main thread waits for the database to apply the previous ones
-            pending: deque[tuple[Future[tuple[Any, list[RowError]]], int]] = deque()
-            for numbers, by_index, total in chunks():
-                if not numbers:
-                    continue
-                if not whole:
-                    kind.prefetch(cells_of(by_index, kind.prefetch_fields), ctx)
-                    # known after the kind's first prefetch, before any check is submitted
-                    direct = isinstance(kind, DirectKind) and kind.direct()
-                pending.append((worker.submit(check, numbers, by_index), total))
-                if len(pending) > max(1, WRITE // CHUNK):
-                    write(*pending.popleft())
-            while pending:
+    # first load took half as long (measured); while imports run only.
+    with (
+        _short_switch_interval(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhili-import") as worker,
+    ):
+        # the worker runs up to a write's worth of chunks ahead, so it has work while the
+        # main thread waits for the database to apply the previous ones
+        pending: deque[tuple[Future[tuple[Any, list[RowError]]], int]] = deque()
+        for numbers, by_index, total in chunks():
+            if not numbers:
+                continue
+            if not whole:
+                kind.prefetch(cells_of(by_index, kind.prefetch_fields), ctx)
+                # known after the kind's first prefetch, before any check is submitted
+                direct = isinstance(kind, DirectKind) and kind.direct()
+            pending.append((worker.submit(check, numbers, by_index), total))
+            if len(pending) > max(1, WRITE // CHUNK):
                 write(*pending.popleft())
-            write(None, total)
-    finally:
-        sys.setswitchinterval(interval)
+        while pending:
+            write(*pending.popleft())
+        write(None, total)
     return total, counts
+
+
+_switching = threading.Lock()
+_imports_running = 0
+_interval_before = sys.getswitchinterval()
+
+
+@contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    """The GIL switch interval at 0.5 ms while any import runs in this process (it is one
+    setting for the whole process: the last import to finish puts the old one back)."""
+    global _imports_running, _interval_before  # one process-wide setting
+    with _switching:
+        if not _imports_running:
+            _interval_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(_interval_before, 0.0005))
+        _imports_running += 1
+    try:
+        yield
+    finally:
+        with _switching:
+            _imports_running -= 1
+            if not _imports_running:
+                sys.setswitchinterval(_interval_before)
 
 
 def clear(session: Session, staging: Table) -> None:

@@ -33,7 +33,13 @@ from zhili.basedata.imports import common
 from zhili.basedata.imports.bulk import pick
 from zhili.basedata.imports.kinds import Context, Counts, Field, RowError, RowInvalid
 from zhili.basedata.imports.persons_chunk import parse_chunk
-from zhili.basedata.imports.persons_direct import FirstLoad, Prepared, add_special_groups, prepare
+from zhili.basedata.imports.persons_direct import (
+    FirstLoad,
+    Prepared,
+    add_special_groups,
+    one_at_a_time,
+    prepare,
+)
 from zhili.basedata.imports.persons_screen import PersonScreen
 from zhili.basedata.population import rules
 from zhili.basedata.population.codes import SpecialGroup, parse_code
@@ -153,8 +159,10 @@ class Persons:
         """The standard addresses the chunk names, by code or free text (see persons_screen)."""
         if self._screen is None or self._screen.ctx is not ctx:
             self._screen = PersonScreen(ctx)
-            self._first_load = first_load(ctx.session)
             postgresql = ctx.session.get_bind().dialect.name == "postgresql"
+            if postgresql:
+                one_at_a_time(ctx.session)  # before anything reads resident or household
+            self._first_load = first_load(ctx.session)
             self._direct = FirstLoad(ctx) if self._first_load and postgresql else None
         self._screen.prefetch(cells)
         if self._direct is not None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ForeignKeyConstraint, Table, insert, select
+from sqlalchemy import ForeignKeyConstraint, Table, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -31,6 +31,21 @@ from zhili.basedata.population.models import Resident, SpecialGroupRecord
 
 RESIDENT = cast(Table, Resident.__table__)
 HOUSEHOLD = cast(Table, Household.__table__)
+
+
+# a fixed key of PostgreSQL's advisory locks, taken by every persons import (see one_at_a_time)
+_PERSONS_IMPORT_LOCK = 0x7A68696C69_01
+
+
+def one_at_a_time(session: Session) -> None:
+    """Persons imports on PostgreSQL run one after another: this transaction-scoped advisory
+    lock is taken before the import reads ``resident`` or ``household``. A first load drops
+    the residents' household key (``FirstLoad._begin``), which needs both tables to itself;
+    two first loads that had each read them (a shared lock each, held to the end) would wait
+    for each other, and PostgreSQL would abort one as a deadlock (found in review, with two
+    real imports in two threads). Two imports of the same city's residents at once would
+    contend for the same rows and indexes anyway."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PERSONS_IMPORT_LOCK})
 
 
 def _household_key() -> ForeignKeyConstraint:
@@ -109,10 +124,11 @@ class FirstLoad:
         """Before the first write: take the residents' household foreign key off until
         ``finish``. Checked row by row (a locked probe of ``household`` per resident) it
         cost a fifth of the backend's work on a million residents (36 → 28 s measured);
-        checked once at the end it is one anti-join. Both tables are empty (a first load),
-        so the lock this takes (ACCESS EXCLUSIVE on both until the import commits) keeps
-        nobody from anything there is to read; a rejected file's savepoint rollback puts
-        the key back with everything else."""
+        checked once at the end it is one anti-join. This takes ACCESS EXCLUSIVE locks on
+        both tables until the import commits: they are empty (a first load), but a reader
+        of them waits for the import rather than seeing them empty, and other persons
+        imports wait before they start (``one_at_a_time``). A rejected file's savepoint
+        rollback puts the key back with everything else."""
         self.ctx.session.execute(DropConstraint(_household_key()))
 
     def finish(self) -> None:
