@@ -134,6 +134,18 @@ def notify(
     )
 
 
+def tell_handler(session: Session, case: Case, *, kind: str, message: str) -> None:
+    """Queue ``message`` to the unit holding the case (its department and/or region)."""
+    notify(
+        session,
+        case,
+        kind=kind,
+        department_id=case.handler_department_id,
+        region_id=case.handler_region_id,
+        message=message,
+    )
+
+
 def tell_callers(session: Session, case: Case, *, kind: str, message: str) -> None:
     """Queue ``message`` to every caller of the case who can be reached (phone or account)."""
     for caller in session.scalars(select(CaseCaller).where(CaseCaller.case_id == case.id)):

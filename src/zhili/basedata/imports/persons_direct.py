@@ -3,14 +3,14 @@ straight into its tables a chunk at a time, with no staging table in between.
 
 Through staging, each write of a million-row first load COPYed its rows twice, analysed the
 staging table and joined it with the growing ``dwelling`` and ``household`` tables (hash
-joins reading all of them once per write): about 20 s of the backend's 50 s per million
-rows, measured. Here the worker thread builds the residents' COPY text as it builds the
-staging text otherwise, and the main thread keeps what those joins looked up in two dicts:
-the dwelling of each address and the id of each household written so far (ids drawn from
-the table's sequence first, so that each resident's line can name its household). The rows,
-their order and every value but the ids are those the staging path writes (tested side by
-side).
-"""
+joins reading all of them once per write). Measured on a million rows: staging COPY 6.7 s,
+ANALYZE 2.3 s, the new-dwelling anti-join 2.2 s, besides the joins inside the inserts; the
+backend's 52.7 s fell to 40.7 s without them. Here the worker thread builds the residents'
+COPY text as it builds the staging text otherwise, and the main thread keeps what those
+joins looked up in two dicts: the dwelling of each address and the id of each household
+written so far (returned by the households' insert, so that each resident's line can name
+its household). The rows, their order and every value but the ids are those the staging
+path writes (tested side by side)."""
 
 from __future__ import annotations
 

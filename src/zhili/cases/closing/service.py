@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
-from zhili.cases.history import NO_CLOCK, expect_version, notify, step, tell_callers
+from zhili.cases.history import (
+    NO_CLOCK,
+    expect_version,
+    step,
+    tell_callers,
+    tell_handler,
+)
 from zhili.cases.models import Case, CaseEvent
 from zhili.cases.scope import require
 from zhili.cases.service import get_case
@@ -87,13 +93,8 @@ def verify(
             "overdue": False,
         },
     )
-    notify(
-        session,
-        case,
-        kind="rework",
-        department_id=case.handler_department_id,
-        region_id=case.handler_region_id,
-        message=f"案件 {case.number} 核查未通过，请返工：{note or ''}",
+    tell_handler(
+        session, case, kind="rework", message=f"案件 {case.number} 核查未通过，请返工：{note or ''}"
     )
     return case
 

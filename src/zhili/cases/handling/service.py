@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from zhili.cases import sla
 from zhili.cases.categories.models import Category
 from zhili.cases.closing.service import verify, visit
-from zhili.cases.history import expect_version, notify, step
+from zhili.cases.history import expect_version, notify, step, tell_handler
 from zhili.cases.models import Case, CaseEvent
 from zhili.cases.scope import require, require_handler
 from zhili.cases.service import get_case
@@ -191,17 +191,6 @@ def request_extension(
     return case
 
 
-def _tell_unit(session: Session, case: Case, *, kind: str, message: str) -> None:
-    notify(
-        session,
-        case,
-        kind=kind,
-        department_id=case.handler_department_id,
-        region_id=case.handler_region_id,
-        message=message,
-    )
-
-
 def _tell_dispatcher(session: Session, case: Case, *, kind: str, message: str) -> None:
     """The centre's answer goes to whoever dispatched the case last (not to every operator)."""
     dispatcher_id = session.scalar(
@@ -241,7 +230,7 @@ def decide_extension(
             note=note,
             changes={"extension_requested": False},
         )
-        _tell_unit(
+        tell_handler(
             session,
             case,
             kind="extension_refused",
@@ -272,7 +261,7 @@ def decide_extension(
             "overdue": False,
         },
     )
-    _tell_unit(
+    tell_handler(
         session,
         case,
         kind="extension_approved",

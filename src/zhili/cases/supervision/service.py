@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from zhili.cases.history import expect_version, notify, step
+from zhili.cases.history import expect_version, step, tell_handler
 from zhili.cases.models import Case, CaseEvent, Notification
 from zhili.cases.scope import require
 from zhili.cases.service import get_case
@@ -64,14 +64,7 @@ def supervise(
         note=note,
         data={"department_id": case.handler_department_id, "region_id": case.handler_region_id},
     )
-    notify(
-        session,
-        case,
-        kind="supervise",
-        department_id=case.handler_department_id,
-        region_id=case.handler_region_id,
-        message=f"督办：案件 {case.number}，{note}",
-    )
+    tell_handler(session, case, kind="supervise", message=f"督办：案件 {case.number}，{note}")
     return case
 
 
